@@ -1,0 +1,105 @@
+#include "options.hpp"
+
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <stdexcept>
+
+#include "error.hpp"
+
+namespace po = boost::program_options;
+
+namespace nsp {
+
+namespace {
+
+// Boost.Program_options would read "id -u" as the command "id" and an option "-u". A style
+// parser that runs before the others turns the first non-option word and everything after
+// it into the command.
+std::vector<po::option> rest_is_the_command(std::vector<std::string>& args) {
+    std::vector<po::option> command;
+    if (args.empty() || args.front().starts_with('-'))
+        return command;
+    for (const std::string& word : args) {
+        po::option part("command", {word});
+        part.original_tokens = {word};
+        part.position_key = static_cast<int>(command.size());
+        command.push_back(std::move(part));
+    }
+    args.clear();
+    return command;
+}
+
+}  // namespace
+
+command_line::command_line(std::string program, std::string summary)
+    : program_(std::move(program)), summary_(std::move(summary)) {}
+
+void command_line::add_rootfs_option() {
+    rootfs_ = true;
+}
+void command_line::add_netsetgo_option() {
+    netsetgo_ = true;
+}
+
+options command_line::parse(int argc, const char* const argv[]) const {
+    options parsed;
+    po::options_description visible("Options");
+    visible.add_options()("help,h", "print this help and exit");
+    if (rootfs_)
+        visible.add_options()("rootfs", po::value(&parsed.rootfs)->default_value(NSP_ROOTFS_DIR),
+                              "the root filesystem to pivot into");
+    if (netsetgo_)
+        visible.add_options()(
+            "netsetgo",
+            po::value(&parsed.netsetgo)->default_value(beside_this_executable("netsetgo")),
+            "the network helper (setuid root to run rootless)");
+    po::options_description all;
+    all.add(visible).add_options()("command", po::value(&parsed.command));
+    po::positional_options_description positional;
+    positional.add("command", -1);
+
+    po::variables_map values;
+    try {
+        const int style =
+            po::command_line_style::unix_style | po::command_line_style::allow_long_disguise;
+        po::store(po::command_line_parser(argc, argv)
+                      .options(all)
+                      .positional(positional)
+                      .style(style)
+                      .extra_style_parser(rest_is_the_command)
+                      .run(),
+                  values);
+        po::notify(values);
+    } catch (const po::error& error) {
+        throw std::invalid_argument(std::string(error.what()) + " (try --help)");
+    }
+
+    if (values.count("help") != 0) {
+        std::cout << "Usage: " << program_ << " [OPTIONS] [--] [COMMAND [ARG...]]\n"
+                  << summary_ << "\nWithout COMMAND it runs /bin/sh.\n\n"
+                  << visible
+                  << "\nLong options also take the form -name VALUE.\n"
+                     "Exit status: the command's own; 128+N if it died of signal N;\n"
+                     "  125 if "
+                  << program_ << " itself failed, 126 if the command cannot be executed,\n"
+                  << "  127 if it does not exist.\n";
+        std::exit(0);
+    }
+    if (parsed.command.empty())
+        parsed.command = {"/bin/sh"};
+    return parsed;
+}
+
+std::string beside_this_executable(std::string_view name) {
+    std::error_code error;
+    const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
+    if (error)
+        return std::string(name);
+    return (self.parent_path() / name).string();
+}
+
+}  // namespace nsp

@@ -1,0 +1,40 @@
+// The command line every step shares:  stepNN [OPTIONS] [--] [COMMAND [ARG...]]
+//
+// Parsed with Boost.Program_options. Long options take "--name VALUE", "--name=VALUE" and
+// the Go series' single-dash "-name VALUE". The first word that is not an option starts the
+// command, so "step02_user id -u" needs no "--".
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nsp {
+
+struct options {
+    std::vector<std::string> command;  // default: /bin/sh
+    std::string rootfs;                // step04+: the new root filesystem
+    std::string netsetgo;              // step05: the network helper
+};
+
+class command_line {
+  public:
+    // `program` and `summary` head the --help text.
+    command_line(std::string program, std::string summary);
+    // step04+: --rootfs PATH, default the absolute path of build/rootfs.
+    void add_rootfs_option();
+    // step05: --netsetgo PATH, default netsetgo beside the running executable.
+    void add_netsetgo_option();
+    // Parses argv. Prints --help and exits 0 when asked to; throws std::invalid_argument
+    // (the message says what is wrong and to try --help) for anything it cannot parse.
+    options parse(int argc, const char* const argv[]) const;
+
+  private:
+    std::string program_, summary_;
+    bool rootfs_ = false, netsetgo_ = false;
+};
+
+// The path of `name` in the directory of the running executable.
+std::string beside_this_executable(std::string_view name);
+
+}  // namespace nsp

@@ -1,0 +1,168 @@
+#include "process.hpp"
+
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdlib>
+#include <string>
+
+#include "error.hpp"
+
+namespace nsp::process {
+
+namespace {
+
+constexpr std::array forwarded_signals{SIGINT, SIGTERM, SIGHUP};
+volatile sig_atomic_t forward_to_pid = 0;
+
+void forward_signal(int signal) {
+    if (forward_to_pid > 0)
+        ::kill(forward_to_pid, signal);
+}
+
+// While a container runs, the runtime passes SIGINT/SIGTERM/SIGHUP on to it instead of dying
+// and leaving it behind.
+void start_forwarding_signals(pid_t pid) {
+    forward_to_pid = pid;
+    struct sigaction action {};
+    action.sa_handler = forward_signal;
+    action.sa_flags = SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    for (int signal : forwarded_signals)
+        sigaction(signal, &action, nullptr);
+}
+
+void stop_forwarding_signals() {
+    struct sigaction action {};
+    action.sa_handler = SIG_DFL;
+    sigemptyset(&action.sa_mask);
+    for (int signal : forwarded_signals)
+        sigaction(signal, &action, nullptr);
+    forward_to_pid = 0;
+}
+
+std::string clone_flag_names(int flags) {
+    constexpr std::pair<int, const char*> names[] = {
+        {CLONE_NEWUTS, "CLONE_NEWUTS"}, {CLONE_NEWUSER, "CLONE_NEWUSER"},
+        {CLONE_NEWNS, "CLONE_NEWNS"},   {CLONE_NEWPID, "CLONE_NEWPID"},
+        {CLONE_NEWIPC, "CLONE_NEWIPC"}, {CLONE_NEWNET, "CLONE_NEWNET"},
+    };
+    std::string text;
+    for (const auto& [flag, name] : names) {
+        if ((flags & flag) == 0)
+            continue;
+        if (!text.empty())
+            text += '|';
+        text += name;
+    }
+    return text;
+}
+
+struct child_start {
+    std::function<void()>* init;
+    error_pipe* errors;
+};
+
+// The first code that runs in the child, on the stack given to clone(2).
+int child_main(void* arg) {
+    auto& start = *static_cast<child_start*>(arg);
+    start.errors->close_in_child();
+    try {
+        // The container must not outlive the runtime: the kernel kills it when we die.
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+            throw_errno("set the parent-death signal");
+        (*start.init)();
+        throw std::logic_error("the child's set-up returned without executing a command");
+    } catch (const std::exception& error) {
+        const child_failure failure = failure_of(error);
+        start.errors->send(failure);
+        _exit(failure.exit_status);
+    }
+}
+
+// The child's stack. Without CLONE_VM the child gets a copy-on-write copy of our memory, so
+// this buffer is the child's own; it is not touched in the parent.
+alignas(64) char child_stack[1 << 20];
+
+}  // namespace
+
+int exit_status_of(int wait_status) {
+    if (WIFEXITED(wait_status))
+        return WEXITSTATUS(wait_status);
+    if (WIFSIGNALED(wait_status))
+        return 128 + WTERMSIG(wait_status);
+    return exit_runtime_failed;
+}
+
+child_failure failure_of(const std::exception& error) {
+    if (const auto* command = dynamic_cast<const command_error*>(&error)) {
+        const int err = command->code().value();
+        return {err == ENOENT ? exit_not_found : exit_cannot_execute, err, operation_of(*command)};
+    }
+    if (const auto* system = dynamic_cast<const std::system_error*>(&error))
+        return {exit_runtime_failed, system->code().value(), operation_of(*system)};
+    return {exit_runtime_failed, 0, error.what()};
+}
+
+void exec_command(const std::vector<std::string>& command) {
+    const char* term = getenv("TERM");
+    const std::string term_value = term != nullptr ? term : "";
+    // The command gets a small, known environment, not the runtime's.
+    clearenv();
+    setenv("PS1", "-[ns-process]- # ", 1);
+    setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+    if (term != nullptr)
+        setenv("TERM", term_value.c_str(), 1);
+
+    std::vector<char*> argv;
+    for (const std::string& word : command)
+        argv.push_back(const_cast<char*>(word.c_str()));
+    argv.push_back(nullptr);
+    execvp(argv[0], argv.data());
+    throw command_error(errno, std::system_category(), "execute " + command.front());
+}
+
+child child::clone(int flags, std::function<void()> init) {
+    error_pipe errors;
+    child_start start{&init, &errors};
+    const pid_t pid =
+        ::clone(child_main, child_stack + sizeof child_stack, flags | SIGCHLD, &start);
+    if (pid < 0)
+        throw_errno("clone a child with " + clone_flag_names(flags));
+    errors.close_in_parent();
+    start_forwarding_signals(pid);
+    return child(pid, std::move(errors));
+}
+
+child::child(child&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)), errors_(std::move(other.errors_)) {}
+
+child::~child() {
+    if (pid_ <= 0)
+        return;
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    stop_forwarding_signals();
+}
+
+int child::wait() {
+    const std::optional<child_failure> failure = errors_.receive();
+    int status = 0;
+    while (waitpid(pid_, &status, 0) < 0) {
+        if (errno != EINTR)
+            throw_errno("wait for the child " + std::to_string(pid_));
+    }
+    pid_ = -1;
+    stop_forwarding_signals();
+    if (failure)
+        throw child_failed(*failure);
+    return exit_status_of(status);
+}
+
+}  // namespace nsp::process

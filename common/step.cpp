@@ -1,0 +1,23 @@
+#include "step.hpp"
+
+#include <stdexcept>
+
+#include "error.hpp"
+#include "process.hpp"
+
+namespace nsp {
+
+int run_step(std::string_view program, const std::function<int()>& body) {
+    try {
+        return body();
+    } catch (const process::child_failed& failed) {
+        report_error(program, failed.failure.error, failed.failure.what);
+        return failed.failure.exit_status;
+    } catch (const std::exception& error) {
+        const child_failure failure = process::failure_of(error);
+        report_error(program, failure.error, failure.what);
+        return failure.exit_status;
+    }
+}
+
+}  // namespace nsp

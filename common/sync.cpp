@@ -1,0 +1,87 @@
+#include "sync.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+#include "error.hpp"
+
+namespace nsp {
+
+namespace {
+
+void make_pipe(unique_fd& read_end, unique_fd& write_end, const char* name) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        throw_errno(std::string("create the ") + name + " pipe");
+    read_end.reset(fds[0]);
+    write_end.reset(fds[1]);
+}
+
+// The fixed-size record the child writes: one write(2) of less than PIPE_BUF is atomic.
+struct failure_record {
+    int exit_status;
+    int error;
+    char what[512];
+};
+
+ssize_t read_retrying(int fd, void* buffer, size_t size) {
+    ssize_t n;
+    do {
+        n = ::read(fd, buffer, size);
+    } while (n < 0 && errno == EINTR);
+    return n;
+}
+
+}  // namespace
+
+go_ahead_pipe::go_ahead_pipe() {
+    make_pipe(read_end_, write_end_, "go-ahead");
+}
+
+void go_ahead_pipe::send() {
+    read_end_.reset();
+    const char go = 'G';
+    if (::write(write_end_.get(), &go, 1) != 1)
+        throw_errno("send the go-ahead to the child");
+    write_end_.reset();
+}
+
+void go_ahead_pipe::wait() {
+    write_end_.reset();  // else the child would hold the pipe open and never see end-of-file
+    char go = 0;
+    const ssize_t n = read_retrying(read_end_.get(), &go, 1);
+    read_end_.reset();
+    if (n < 0)
+        throw_errno("wait for the go-ahead from the parent");
+    if (n == 0)
+        throw std::runtime_error("the parent stopped before its set-up was done");
+}
+
+error_pipe::error_pipe() {
+    make_pipe(read_end_, write_end_, "error");
+}
+
+void error_pipe::send(const child_failure& failure) noexcept {
+    failure_record record{failure.exit_status, failure.error, {}};
+    const size_t length = std::min(failure.what.size(), sizeof record.what - 1);
+    std::memcpy(record.what, failure.what.data(), length);
+    [[maybe_unused]] const ssize_t ignored = ::write(write_end_.get(), &record, sizeof record);
+}
+
+std::optional<child_failure> error_pipe::receive() {
+    failure_record record{};
+    const ssize_t n = read_retrying(read_end_.get(), &record, sizeof record);
+    read_end_.reset();
+    if (n < 0)
+        throw_errno("read the child's error pipe");
+    if (n != sizeof record)
+        return std::nullopt;  // closed by execve: the command started
+    record.what[sizeof record.what - 1] = '\0';
+    return child_failure{record.exit_status, record.error, record.what};
+}
+
+}  // namespace nsp
