@@ -1,0 +1,88 @@
+#include "rootfs.hpp"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <stdexcept>
+
+#include "error.hpp"
+#include "fd.hpp"
+#include "mount.hpp"
+
+namespace nsp::rootfs {
+
+namespace {
+
+// An unusable rootfs is reported before anything is mounted, with the path in the message.
+void check_rootfs(const std::string& new_root) {
+    struct stat status {};
+    if (::stat(new_root.c_str(), &status) != 0)
+        throw_errno("open rootfs " + new_root);
+    if (!S_ISDIR(status.st_mode))
+        throw_error(ENOTDIR, "open rootfs " + new_root);
+    std::error_code error;
+    if (std::filesystem::is_empty(new_root, error))
+        throw std::runtime_error("rootfs " + new_root +
+                                 " is empty: build it with 'cmake --build build --target "
+                                 "rootfs' or pass --rootfs PATH");
+}
+
+// A /dev with just the devices a shell expects. mknod(2) is not allowed without real root,
+// so the host's device nodes are bind-mounted onto empty files in a fresh tmpfs, as
+// bubblewrap does.
+void mount_minimal_dev(const std::string& new_root) {
+    const std::string dev = new_root + "/dev";
+    mount::mount_tmpfs(dev, MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k");
+    for (const char* name : {"null", "zero", "full", "random", "urandom", "tty"}) {
+        const std::string node = dev + "/" + name;
+        const unique_fd placeholder(::open(node.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0666));
+        if (!placeholder)
+            throw_errno("create " + node);
+        mount::bind(std::string("/dev/") + name, node);
+    }
+    const std::pair<const char*, const char*> links[] = {{"/proc/self/fd", "fd"},
+                                                         {"/proc/self/fd/0", "stdin"},
+                                                         {"/proc/self/fd/1", "stdout"},
+                                                         {"/proc/self/fd/2", "stderr"}};
+    for (const auto& [target, name] : links) {
+        const std::string link = dev + "/" + name;
+        if (::symlink(target, link.c_str()) != 0)
+            throw_errno("create symlink " + link);
+    }
+}
+
+// The article makes a put_old directory inside the rootfs and pivots into it; that needs
+// write access to the rootfs, which a rootless user of a root-owned rootfs lacks, and it
+// leaves /.pivot_root behind. pivot_root(".", ".") (as runc and crun do) needs no directory:
+// the old root ends up stacked on top of the new one, and unmounting "." detaches it.
+void pivot_into(const std::string& new_root) {
+    if (::chdir(new_root.c_str()) != 0)
+        throw_errno("chdir " + new_root);
+    if (::syscall(SYS_pivot_root, ".", ".") != 0)
+        throw_errno("pivot_root into " + new_root);
+    // MNT_DETACH: the old root is still busy (our own open files live there).
+    if (::umount2(".", MNT_DETACH) != 0)
+        throw_errno("detach the old root");
+    if (::chdir("/") != 0)
+        throw_errno("chdir /");
+}
+
+}  // namespace
+
+void init_from_child(const std::string& new_root_path) {
+    const std::string new_root = std::filesystem::absolute(new_root_path).lexically_normal();
+    check_rootfs(new_root);
+    mount::make_private();
+    // pivot_root(2) needs the new root to be a mount point; a bind mount onto itself makes
+    // any directory one, without touching the host's mount table (we are private now).
+    mount::bind(new_root, new_root);
+    mount::mount_proc(new_root + "/proc");
+    mount_minimal_dev(new_root);
+    pivot_into(new_root);
+}
+
+}  // namespace nsp::rootfs

@@ -1,0 +1,36 @@
+// step04_rootfs: pivot_root into a BusyBox root filesystem.
+// Go series part 4 (tags 4.0 and 4.1).
+#include <sched.h>
+
+#include "options.hpp"
+#include "process.hpp"
+#include "rootfs.hpp"
+#include "step.hpp"
+#include "sync.hpp"
+#include "user.hpp"
+#include "uts.hpp"
+
+int main(int argc, char* argv[]) {
+    return nsp::run_step("step04_rootfs", [&] {
+        nsp::command_line command_line("step04_rootfs",
+                                       "Run COMMAND as PID 1 in new UTS, user, mount, PID and "
+                                       "IPC namespaces, inside a BusyBox root filesystem.");
+        command_line.add_rootfs_option();
+        const nsp::options options = command_line.parse(argc, argv);
+
+        nsp::go_ahead_pipe go_ahead;
+        // The lambda runs in the child, inside the new namespaces; clone returns its pid here.
+        nsp::process::child container = nsp::process::child::clone(
+            CLONE_NEWUTS | CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC, [&] {
+                go_ahead.wait();  // until the uid/gid maps exist: before that we are nobody
+                nsp::uts::init_from_child("ns-process");
+                nsp::rootfs::init_from_child(options.rootfs);  // /proc, /dev, pivot_root
+                nsp::process::exec_command(options.command);
+            });
+
+        // Only the parent, outside the new user namespace, may write the child's maps.
+        nsp::user::init_from_parent(container.pid());
+        go_ahead.send();
+        return container.wait();
+    });
+}
