@@ -1,0 +1,208 @@
+// Unit tests for common/: exit-status mapping, the hint table, the pipes, the command line.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <stdexcept>
+
+#include "error.hpp"
+#include "options.hpp"
+#include "process.hpp"
+#include "sync.hpp"
+
+namespace {
+
+using nsp::child_failure;
+
+TEST(ExitStatus, NormalExitIsTheCommandsOwn) {
+    EXPECT_EQ(nsp::process::exit_status_of(0), 0);
+    EXPECT_EQ(nsp::process::exit_status_of(7 << 8), 7);
+    EXPECT_EQ(nsp::process::exit_status_of(255 << 8), 255);
+}
+
+TEST(ExitStatus, DeathBySignalIs128PlusTheSignal) {
+    EXPECT_EQ(nsp::process::exit_status_of(SIGKILL), 137);
+    EXPECT_EQ(nsp::process::exit_status_of(SIGTERM | 0x80 /* core dumped */), 143);
+}
+
+TEST(ExitStatus, FailuresMapTo125_126_127) {
+    using nsp::process::command_error;
+    using nsp::process::failure_of;
+    const auto missing = failure_of(command_error(ENOENT, std::system_category(), "execute x"));
+    EXPECT_EQ(missing.exit_status, 127);
+    EXPECT_EQ(missing.what, "execute x");
+    EXPECT_EQ(failure_of(command_error(EACCES, std::system_category(), "execute x")).exit_status,
+              126);
+    EXPECT_EQ(failure_of(command_error(ENOEXEC, std::system_category(), "execute x")).exit_status,
+              126);
+    const auto setup = failure_of(std::system_error(EPERM, std::system_category(), "mount proc"));
+    EXPECT_EQ(setup.exit_status, 125);
+    EXPECT_EQ(setup.error, EPERM);
+    EXPECT_EQ(setup.what, "mount proc");
+    const auto other = failure_of(std::runtime_error("rootfs /x is empty"));
+    EXPECT_EQ(other.exit_status, 125);
+    EXPECT_EQ(other.error, 0);
+}
+
+TEST(Errors, OperationOfStripsTheReason) {
+    const std::system_error error(ENOENT, std::system_category(), "open rootfs /nope");
+    EXPECT_EQ(std::string(error.what()), "open rootfs /nope: No such file or directory");
+    EXPECT_EQ(nsp::operation_of(error), "open rootfs /nope");
+}
+
+TEST(Hints, CloneWithoutPrivilegePointsToTheRootlessStep) {
+    const std::string hint =
+        nsp::hint_for("step01_uts", EPERM, "clone a child with CLONE_NEWUTS");
+    EXPECT_NE(hint.find("step01_uts needs CAP_SYS_ADMIN"), std::string::npos) << hint;
+    EXPECT_NE(hint.find("run it as root, or use step02_user, which runs rootless"),
+              std::string::npos)
+        << hint;
+}
+
+TEST(Hints, UserNamespaceLimitNamesTheSysctl) {
+    const std::string hint =
+        nsp::hint_for("step02_user", ENOSPC, "clone a child with CLONE_NEWUTS|CLONE_NEWUSER");
+    EXPECT_NE(hint.find("user.max_user_namespaces is "), std::string::npos) << hint;
+    EXPECT_NE(hint.find("sysctl -w user.max_user_namespaces="), std::string::npos) << hint;
+}
+
+TEST(Hints, UserNamespaceRefusalNamesTheKnobs) {
+    const std::string hint =
+        nsp::hint_for("step02_user", EPERM, "clone a child with CLONE_NEWUTS|CLONE_NEWUSER");
+    EXPECT_FALSE(hint.empty());
+    EXPECT_EQ(hint.find("CAP_SYS_ADMIN"), std::string::npos) << hint;
+    EXPECT_NE(hint.find("user namespace"), std::string::npos) << hint;
+}
+
+TEST(Hints, KnownMountAndRootfsFailures) {
+    EXPECT_NE(nsp::hint_for("step03_mount", EPERM, "mount proc on /proc").find("fully visible"),
+              std::string::npos);
+    const std::string pivot = nsp::hint_for("step04_rootfs", EINVAL, "pivot_root into /r");
+    EXPECT_NE(pivot.find("not a mount point"), std::string::npos) << pivot;
+    EXPECT_NE(pivot.find("shared propagation"), std::string::npos) << pivot;
+    EXPECT_NE(pivot.find("initramfs"), std::string::npos) << pivot;
+    EXPECT_NE(nsp::hint_for("step04_rootfs", ENOENT, "open rootfs /x").find("--target rootfs"),
+              std::string::npos);
+}
+
+TEST(Hints, NoHintForTheUnknown) {
+    EXPECT_EQ(nsp::hint_for("step02_user", EIO, "write /proc/1/uid_map"), "");
+    EXPECT_EQ(nsp::hint_for("step01_uts", ENOENT, "execute nosuch"), "");
+}
+
+// A forked child stands in for the cloned one: the pipes do not care how it was made.
+TEST(ErrorPipe, CarriesTheChildsFailureToTheParent) {
+    nsp::error_pipe errors;
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        errors.close_in_child();
+        errors.send({126, EACCES, "execute /etc/hostname"});
+        _exit(126);
+    }
+    errors.close_in_parent();
+    const std::optional<child_failure> failure = errors.receive();
+    ASSERT_TRUE(failure.has_value());
+    EXPECT_EQ(failure->exit_status, 126);
+    EXPECT_EQ(failure->error, EACCES);
+    EXPECT_EQ(failure->what, "execute /etc/hostname");
+    int status = 0;
+    waitpid(pid, &status, 0);
+}
+
+TEST(ErrorPipe, ASuccessfulExecClosesIt) {
+    nsp::error_pipe errors;
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        errors.close_in_child();
+        execl("/bin/true", "true", nullptr);
+        _exit(127);
+    }
+    errors.close_in_parent();
+    EXPECT_FALSE(errors.receive().has_value());
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT_EQ(status, 0);
+}
+
+TEST(GoAheadPipe, ChildWaitsForTheParent) {
+    nsp::go_ahead_pipe go_ahead;
+    int result_pipe[2];
+    ASSERT_EQ(pipe(result_pipe), 0);
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        go_ahead.wait();
+        const char done = 'D';
+        _exit(write(result_pipe[1], &done, 1) == 1 ? 0 : 1);
+    }
+    close(result_pipe[1]);
+    // Nothing arrives before the go-ahead; the child is blocked in read(2), not sleeping.
+    fd_set readable;
+    FD_ZERO(&readable);
+    FD_SET(result_pipe[0], &readable);
+    timeval short_wait{0, 100000};
+    EXPECT_EQ(select(result_pipe[0] + 1, &readable, nullptr, nullptr, &short_wait), 0);
+    go_ahead.send();
+    char done = 0;
+    EXPECT_EQ(read(result_pipe[0], &done, 1), 1);
+    EXPECT_EQ(done, 'D');
+    close(result_pipe[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT_EQ(status, 0);
+}
+
+TEST(GoAheadPipe, ChildStopsWhenTheParentGivesUp) {
+    auto go_ahead = std::make_unique<nsp::go_ahead_pipe>();
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        try {
+            go_ahead->wait();
+        } catch (const std::runtime_error&) {
+            _exit(42);
+        }
+        _exit(0);
+    }
+    go_ahead.reset();  // the parent failed before sending
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT_EQ(WEXITSTATUS(status), 42);
+}
+
+nsp::options parse(std::vector<const char*> args, bool rootfs = true) {
+    nsp::command_line command_line("stepNN", "test");
+    if (rootfs) command_line.add_rootfs_option();
+    args.insert(args.begin(), "stepNN");
+    return command_line.parse(static_cast<int>(args.size()), args.data());
+}
+
+TEST(CommandLine, DefaultsToAShellAndTheBuildRootfs) {
+    const nsp::options options = parse({});
+    EXPECT_EQ(options.command, std::vector<std::string>{"/bin/sh"});
+    EXPECT_EQ(options.rootfs, NSP_ROOTFS_DIR);
+}
+
+TEST(CommandLine, AcceptsTheThreeLongOptionForms) {
+    EXPECT_EQ(parse({"--rootfs", "/a"}).rootfs, "/a");
+    EXPECT_EQ(parse({"--rootfs=/b"}).rootfs, "/b");
+    EXPECT_EQ(parse({"-rootfs", "/c", "ls"}).rootfs, "/c");
+}
+
+TEST(CommandLine, CommandStartsAtTheFirstWordOrAfterTheDashes) {
+    EXPECT_EQ(parse({"ls", "-l", "--rootfs", "x"}).command,
+              (std::vector<std::string>{"ls", "-l", "--rootfs", "x"}));
+    EXPECT_EQ(parse({"--rootfs", "/r", "--", "-weird", "--x"}).command,
+              (std::vector<std::string>{"-weird", "--x"}));
+}
+
+TEST(CommandLine, RejectsWhatItDoesNotKnow) {
+    EXPECT_THROW(parse({"--nope"}), std::invalid_argument);
+    EXPECT_THROW(parse({"--rootfs"}), std::invalid_argument);
+    EXPECT_THROW(parse({"--rootfs", "/x"}, false), std::invalid_argument);
+}
+
+}  // namespace

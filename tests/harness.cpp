@@ -1,0 +1,207 @@
+#include "harness.hpp"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <boost/process/v2.hpp>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+
+namespace asio = boost::asio;
+namespace bp = boost::process::v2;
+namespace fs = std::filesystem;
+
+namespace nsp::test {
+
+namespace {
+
+// The argv that runs `program` as `options` ask: setpriv drops to uid 65534, unshare
+// gives a network namespace of its own.
+std::vector<std::string> command_for(const std::string& program,
+                                     const std::vector<std::string>& args,
+                                     const run_options& options) {
+    std::vector<std::string> argv;
+    if (options.own_network_namespace) argv = {"/usr/bin/unshare", "--net"};
+    if (options.user == as::rootless && running_as_root())
+        argv.insert(argv.end(),
+                    {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"});
+    argv.push_back(program);
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+}
+
+}  // namespace
+
+struct running::state {
+    asio::io_context context;
+    asio::writable_pipe in{context};
+    asio::readable_pipe out{context}, err{context};
+    std::unique_ptr<bp::process> process;
+    std::string out_buffer, err_text;
+    std::chrono::seconds timeout;
+};
+
+running::running(const std::string& program, const std::vector<std::string>& args,
+                 const run_options& options)
+    : state_(std::make_unique<state>()) {
+    state_->timeout = options.timeout;
+    std::vector<std::string> argv = command_for(program, args, options);
+    const std::string executable = argv.front();
+    argv.erase(argv.begin());
+    // The tests run from a directory uid 65534 may not enter; start where anyone can.
+    state_->process = std::make_unique<bp::process>(
+        state_->context, executable, argv, bp::process_stdio{state_->in, state_->out, state_->err},
+        bp::process_start_dir{"/"});
+    boost::system::error_code ignored;
+    asio::write(state_->in, asio::buffer(options.input), ignored);
+    state_->in.close(ignored);
+}
+
+running::~running() {
+    boost::system::error_code ignored;
+    if (state_->process->running(ignored)) state_->process->terminate(ignored);
+}
+
+pid_t running::pid() const { return state_->process->id(); }
+
+std::string running::read_line() {
+    boost::system::error_code error;
+    const size_t length =
+        asio::read_until(state_->out, asio::dynamic_buffer(state_->out_buffer), '\n', error);
+    if (length == 0) return "";
+    std::string line = state_->out_buffer.substr(0, length - 1);
+    state_->out_buffer.erase(0, length);
+    return line;
+}
+
+void running::signal(int signal_number) { ::kill(pid(), signal_number); }
+
+result running::finish() {
+    result outcome;
+    state& s = *state_;
+    asio::async_read(s.out, asio::dynamic_buffer(s.out_buffer), [](auto, auto) {});
+    asio::async_read(s.err, asio::dynamic_buffer(s.err_text), [](auto, auto) {});
+    asio::steady_timer timer(s.context, s.timeout);
+    timer.async_wait([&](boost::system::error_code error) {
+        if (error) return;
+        outcome.timed_out = true;
+        boost::system::error_code ignored;
+        s.process->terminate(ignored);
+    });
+    int native_status = 0;
+    s.process->async_wait([&](boost::system::error_code, int) {
+        native_status = s.process->native_exit_code();
+        timer.cancel();
+    });
+    s.context.run();
+    outcome.exit_status = WIFSIGNALED(native_status) ? 128 + WTERMSIG(native_status)
+                                                     : WEXITSTATUS(native_status);
+    outcome.out = std::move(s.out_buffer);
+    outcome.err = std::move(s.err_text);
+    return outcome;
+}
+
+result run(const std::string& program, const std::vector<std::string>& args,
+           const run_options& options) {
+    return running(program, args, options).finish();
+}
+
+result sh(const std::string& command) { return run("/bin/sh", {"-c", command}); }
+
+std::shared_ptr<installation> installation::get() {
+    static std::mutex lock;
+    static std::weak_ptr<installation> current;
+    const std::lock_guard guard(lock);
+    std::shared_ptr<installation> copy = current.lock();
+    if (!copy) {
+        copy.reset(new installation());
+        current = copy;
+    }
+    return copy;
+}
+
+installation::installation() {
+    std::string pattern = "/tmp/ns-process-test.XXXXXX";
+    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp " + pattern);
+    dir_ = pattern;
+    fs::permissions(dir_, fs::perms(0755));
+    fs::copy(NSP_BIN_DIR, dir_ / "bin", fs::copy_options::recursive);
+    fs::copy(NSP_ROOTFS_DIR, dir_ / "rootfs",
+             fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+    const fs::path netsetgo = dir_ / "bin" / "netsetgo";
+    // What an administrator does to let users run step05 rootless.
+    if (running_as_root() && fs::exists(netsetgo)) {
+        if (chown(netsetgo.c_str(), 0, 0) != 0 || chmod(netsetgo.c_str(), 04755) != 0)
+            throw std::runtime_error("make " + netsetgo.string() + " setuid root");
+    }
+}
+
+installation::~installation() {
+    std::error_code ignored;
+    fs::remove_all(dir_, ignored);
+}
+
+std::string build_bin(const std::string& name) { return std::string(NSP_BIN_DIR) + "/" + name; }
+std::string build_rootfs() { return NSP_ROOTFS_DIR; }
+
+bool running_as_root() { return geteuid() == 0; }
+
+std::string cannot_run_as(as who) {
+    if (who == as::root && !running_as_root())
+        return "needs root (CI runs it as root); this run is uid " + std::to_string(geteuid());
+    return "";
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream stream(text);
+    for (std::string line; std::getline(stream, line);) lines.push_back(line);
+    return lines;
+}
+
+std::string host_namespace(const std::string& kind) {
+    return fs::read_symlink("/proc/self/ns/" + kind).string();
+}
+
+std::string read_file(const fs::path& path) {
+    std::ifstream file(path);
+    std::stringstream content;
+    content << file.rdbuf();
+    return content.str();
+}
+
+std::string tree_listing(const fs::path& dir) {
+    std::ostringstream listing;
+    for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+        struct stat status{};
+        lstat(entry.path().c_str(), &status);
+        listing << entry.path().string() << ' ' << std::oct << status.st_mode << std::dec << ' '
+                << status.st_uid << ':' << status.st_gid << ' ' << status.st_size << ' '
+                << status.st_mtim.tv_sec << '.' << status.st_mtim.tv_nsec << '\n';
+    }
+    return listing.str();
+}
+
+std::string host_mounts() {
+    // mountinfo minus nothing: mount ids and targets are exactly what must not change.
+    return read_file("/proc/self/mountinfo");
+}
+
+std::vector<pid_t> processes_mentioning(const std::string& text) {
+    std::vector<pid_t> found;
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::string command_line = read_file(entry.path() / "cmdline");
+        for (char& c : command_line)
+            if (c == '\0') c = ' ';
+        if (command_line.find(text) != std::string::npos) found.push_back(std::stoi(name));
+    }
+    return found;
+}
+
+}  // namespace nsp::test

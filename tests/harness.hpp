@@ -1,0 +1,98 @@
+// The test harness: runs a built binary the way a person would (arguments, text piped to
+// stdin, stdout/stderr/exit status captured), as root or as an unprivileged user, and in a
+// network namespace of its own when asked.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace nsp::test {
+
+struct result {
+    int exit_status = -1;  // as a shell reports it: 128+N for signal N
+    std::string out, err;
+    bool timed_out = false;
+};
+
+// How to run: as who, and where.
+enum class as { root, rootless };
+// How GoogleTest names a parameter in ctest's listing.
+inline void PrintTo(as who, std::ostream* out) { *out << (who == as::root ? "root" : "rootless"); }
+
+struct run_options {
+    std::string input;                             // written to stdin, which is then closed
+    as user = as::root;                            // rootless: uid/gid 65534 via setpriv
+    bool own_network_namespace = false;            // under `unshare --net`
+    std::chrono::seconds timeout{30};
+};
+
+// Runs `program` with `args`. The process is killed if it outlives options.timeout.
+result run(const std::string& program, const std::vector<std::string>& args,
+           const run_options& options = {});
+
+// A process left running in the background, for tests that act on it while it runs
+// (signal it, look at it from outside). Killed if still running when destroyed.
+class running {
+public:
+    running(const std::string& program, const std::vector<std::string>& args,
+            const run_options& options = {});
+    ~running();
+    pid_t pid() const;
+    // Blocks for the next line the process writes to stdout ("" at end of output).
+    std::string read_line();
+    void signal(int signal_number);
+    // Waits for the end (killing it after the timeout) and returns what it wrote since.
+    result finish();
+
+private:
+    struct state;
+    std::unique_ptr<state> state_;
+};
+
+// A shell command run as root on the host (for set-up and checks): /bin/sh -c `command`.
+result sh(const std::string& command);
+
+// A copy of build/bin and build/rootfs in a fresh 0755 directory under /tmp, so uid 65534
+// can reach them even when the checkout sits under /root. Removed when the last user goes.
+// Holds a setuid-root copy of netsetgo when run as root.
+class installation {
+public:
+    static std::shared_ptr<installation> get();
+    ~installation();
+    std::string bin(const std::string& name) const { return (dir_ / "bin" / name).string(); }
+    std::string rootfs() const { return (dir_ / "rootfs").string(); }
+    const std::filesystem::path& dir() const { return dir_; }
+
+private:
+    installation();
+    std::filesystem::path dir_;
+};
+
+// The binaries and rootfs of this build tree (the defaults a learner uses).
+std::string build_bin(const std::string& name);
+std::string build_rootfs();
+
+bool running_as_root();
+// Why a run as `who` cannot happen here, or "" when it can.
+std::string cannot_run_as(as who);
+
+// Splits text into lines.
+std::vector<std::string> lines_of(const std::string& text);
+// The target of /proc/self/ns/<kind> of the test process: "uts:[4026531838]".
+std::string host_namespace(const std::string& kind);
+// The file's whole content.
+std::string read_file(const std::filesystem::path& path);
+// A listing of every file under `dir` with type, mode, size and mtime, to compare trees.
+std::string tree_listing(const std::filesystem::path& dir);
+// The mount table of the test process, without the fields that change on their own.
+std::string host_mounts();
+// Pids of live processes whose command line mentions `text`.
+std::vector<pid_t> processes_mentioning(const std::string& text);
+
+}  // namespace nsp::test

@@ -1,0 +1,135 @@
+// step01_uts: a new UTS namespace with the hostname ns-process. Needs root.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.hpp"
+
+using namespace nsp::test;
+
+namespace {
+
+class Step01 : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (const std::string reason = cannot_run_as(as::root); !reason.empty())
+            GTEST_SKIP() << reason;
+    }
+    std::shared_ptr<installation> copy = installation::get();
+    std::string step = copy->bin("step01_uts");
+};
+
+TEST_F(Step01, HostnameIsNsProcessInsideAndUnchangedOutside) {
+    const std::string host_before = sh("hostname").out;
+    const result r = run(step, {"--", "hostname"});
+    EXPECT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_EQ(r.out, "ns-process\n");
+    EXPECT_EQ(sh("hostname").out, host_before);
+}
+
+TEST_F(Step01, UtsNamespaceDiffersFromTheHosts) {
+    const result r = run(step, {"readlink", "/proc/self/ns/uts"});
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_NE(r.out, host_namespace("uts") + "\n");
+    EXPECT_TRUE(r.out.starts_with("uts:[")) << r.out;
+}
+
+TEST_F(Step01, ShellReadsCommandsFromAPipe) {
+    const result r = run(step, {}, {.input = "hostname\necho \"$PS1\"\n"});
+    EXPECT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_EQ(r.out, "ns-process\n-[ns-process]- # \n");
+}
+
+TEST_F(Step01, CommandGetsOnlyPs1PathAndTerm) {
+    const result r = run("/usr/bin/env", {"-i", "TERM=xterm", "SECRET=1", step, "--", "env"});
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    std::vector<std::string> variables = lines_of(r.out);
+    std::sort(variables.begin(), variables.end());
+    EXPECT_EQ(variables, (std::vector<std::string>{
+                             "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                             "PS1=-[ns-process]- # ", "TERM=xterm"}));
+}
+
+TEST_F(Step01, ExitStatusIsTheCommands) {
+    EXPECT_EQ(run(step, {"--", "/bin/sh", "-c", "exit 7"}).exit_status, 7);
+    EXPECT_EQ(run(step, {"/bin/sh", "-c", "exit 0"}).exit_status, 0);
+}
+
+TEST_F(Step01, DeathBySignalIs128PlusTheSignal) {
+    EXPECT_EQ(run(step, {"/bin/sh", "-c", "kill -TERM $$"}).exit_status, 128 + SIGTERM);
+    EXPECT_EQ(run(step, {"/bin/sh", "-c", "kill -KILL $$"}).exit_status, 128 + SIGKILL);
+}
+
+TEST_F(Step01, MissingCommandIs127WithOneLine) {
+    const result r = run(step, {"no-such-command"});
+    EXPECT_EQ(r.exit_status, 127);
+    EXPECT_EQ(r.err, "step01_uts: execute no-such-command: No such file or directory\n");
+}
+
+TEST_F(Step01, CommandThatCannotBeExecutedIs126) {
+    const result r = run(step, {"/etc"});
+    EXPECT_EQ(r.exit_status, 126);
+    EXPECT_EQ(r.err, "step01_uts: execute /etc: Permission denied\n");
+}
+
+TEST_F(Step01, HelpPrintsUsageAndExits0) {
+    const result r = run(step, {"--help"});
+    EXPECT_EQ(r.exit_status, 0);
+    EXPECT_NE(r.out.find("Usage: step01_uts [OPTIONS] [--] [COMMAND [ARG...]]"), std::string::npos);
+    EXPECT_NE(r.out.find("127"), std::string::npos) << "help documents the exit statuses";
+}
+
+TEST_F(Step01, UnknownOptionIs125) {
+    const result r = run(step, {"--frobnicate"});
+    EXPECT_EQ(r.exit_status, 125);
+    EXPECT_EQ(r.err, "step01_uts: unrecognised option '--frobnicate' (try --help)\n");
+}
+
+TEST_F(Step01, OptionsAfterTheCommandBelongToTheCommand) {
+    const result r = run(step, {"/bin/sh", "-c", "echo $0 $1", "--help", "-x"});
+    EXPECT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_EQ(r.out, "--help -x\n");
+}
+
+TEST_F(Step01, RefusesClearlyWithoutRoot) {
+    const result r = run(step, {"hostname"}, {.user = as::rootless});
+    EXPECT_EQ(r.exit_status, 125);
+    EXPECT_EQ(r.out, "");
+    EXPECT_NE(r.err.find("step01_uts: clone a child with CLONE_NEWUTS: Operation not permitted"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("needs CAP_SYS_ADMIN"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("step02_user"), std::string::npos) << r.err;
+}
+
+TEST_F(Step01, SigtermToTheRuntimeReachesTheContainer) {
+    running container(step, {"/bin/sh", "-c", "trap 'echo got-TERM; exit 3' TERM; echo ready; "
+                                              "while :; do sleep 1; done"});
+    ASSERT_EQ(container.read_line(), "ready");
+    container.signal(SIGTERM);
+    const result r = container.finish();
+    EXPECT_FALSE(r.timed_out);
+    EXPECT_EQ(r.out, "got-TERM\n");
+    EXPECT_EQ(r.exit_status, 3);
+}
+
+TEST_F(Step01, ContainerDiesWithItsRuntime) {
+    running container(step, {"/bin/sh", "-c", "echo $$; exec sleep 600"});
+    const pid_t command = std::stoi(container.read_line());
+    const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, command, 0));
+    ASSERT_GE(pidfd, 0);
+    container.signal(SIGKILL);
+    container.finish();
+    // The pidfd becomes readable when the process exits: wait for that, no polling.
+    fd_set readable;
+    FD_ZERO(&readable);
+    FD_SET(pidfd, &readable);
+    timeval limit{10, 0};
+    EXPECT_EQ(select(pidfd + 1, &readable, nullptr, nullptr, &limit), 1)
+        << "sleep " << command << " outlived its runtime";
+    close(pidfd);
+}
+
+}  // namespace

@@ -1,0 +1,122 @@
+// step02_user: + a user namespace; root inside is the invoking user outside. Runs as root
+// and, as CI does, again as uid 65534 (rootless).
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "harness.hpp"
+
+using namespace nsp::test;
+
+namespace {
+
+class Step02 : public ::testing::TestWithParam<as> {
+protected:
+    void SetUp() override {
+        if (const std::string reason = cannot_run_as(GetParam()); !reason.empty())
+            GTEST_SKIP() << reason;
+    }
+    result in_container(const std::vector<std::string>& args, const std::string& input = "") {
+        return run(step, args, {.input = input, .user = GetParam()});
+    }
+    std::shared_ptr<installation> copy = installation::get();
+    std::string step = copy->bin("step02_user");
+};
+
+TEST_P(Step02, IdIsRootInside) {
+    const result r = in_container({"--", "id", "-u"});
+    EXPECT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_EQ(r.out, "0\n");
+    EXPECT_EQ(in_container({"id", "-g"}).out, "0\n");
+}
+
+TEST_P(Step02, MapsRootToTheInvokingUser) {
+    const std::string outside = GetParam() == as::rootless && running_as_root()
+                                    ? "65534"
+                                    : std::to_string(geteuid());
+    const result r = in_container({}, "cat /proc/self/uid_map /proc/self/gid_map\n");
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    const std::vector<std::string> maps = lines_of(r.out);
+    ASSERT_EQ(maps.size(), 2u) << r.out;
+    for (const std::string& map : maps) {
+        std::istringstream fields(map);
+        std::string inside, host, count;
+        fields >> inside >> host >> count;
+        EXPECT_EQ(inside, "0");
+        EXPECT_EQ(count, "1");
+        EXPECT_EQ(host, outside);
+    }
+}
+
+TEST_P(Step02, SetgroupsIsDeniedOnlyWhenRootless) {
+    const result r = in_container({"cat", "/proc/self/setgroups"});
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_EQ(r.out, GetParam() == as::rootless ? "deny\n" : "allow\n");
+}
+
+TEST_P(Step02, UserAndUtsNamespacesDifferFromTheHosts) {
+    const result r = in_container({}, "readlink /proc/self/ns/user /proc/self/ns/uts; hostname\n");
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    const std::vector<std::string> lines = lines_of(r.out);
+    ASSERT_EQ(lines.size(), 3u) << r.out;
+    EXPECT_TRUE(lines[0].starts_with("user:[")) << lines[0];
+    EXPECT_NE(lines[0], host_namespace("user"));
+    EXPECT_TRUE(lines[1].starts_with("uts:[")) << lines[1];
+    EXPECT_NE(lines[1], host_namespace("uts"));
+    EXPECT_EQ(lines[2], "ns-process");
+}
+
+TEST_P(Step02, OutsideTheContainerBelongsToTheInvokingUser) {
+    running container(step, {"/bin/sh", "-c", "echo $$; exec sleep 600"}, {.user = GetParam()});
+    const std::string pid = container.read_line();
+    const std::string status = read_file("/proc/" + pid + "/status");
+    container.signal(SIGTERM);
+    const result r = container.finish();
+    EXPECT_EQ(r.exit_status, 128 + SIGTERM);
+    const std::string expected = GetParam() == as::rootless && running_as_root()
+                                     ? "65534"
+                                     : std::to_string(geteuid());
+    EXPECT_NE(status.find("Uid:\t" + expected + "\t" + expected), std::string::npos) << status;
+}
+
+TEST_P(Step02, ExitStatusesAreTheContract) {
+    EXPECT_EQ(in_container({"--", "/bin/sh", "-c", "exit 7"}).exit_status, 7);
+    EXPECT_EQ(in_container({"/bin/sh", "-c", "kill -INT $$"}).exit_status, 128 + SIGINT);
+    const result missing = in_container({"no-such-command"});
+    EXPECT_EQ(missing.exit_status, 127);
+    EXPECT_EQ(missing.err, "step02_user: execute no-such-command: No such file or directory\n");
+    EXPECT_EQ(in_container({"/etc"}).exit_status, 126);
+    const result bad_option = in_container({"--rootfs", "/"});
+    EXPECT_EQ(bad_option.exit_status, 125);
+    EXPECT_EQ(bad_option.err, "step02_user: unrecognised option '--rootfs' (try --help)\n");
+}
+
+TEST_P(Step02, ShellFromAPipeSeesItsPrompt) {
+    const result r = in_container({}, "echo \"$PS1\"; id -un 2>/dev/null || id -u\n");
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_TRUE(r.out.starts_with("-[ns-process]- # \n")) << r.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(AsRootAndRootless, Step02, ::testing::Values(as::root, as::rootless),
+                         [](const auto& info) {
+                             return info.param == as::root ? "root" : "rootless";
+                         });
+
+// The diagnosis a learner gets when user namespaces are limited. Simulated without touching
+// the host: in a user namespace of the test's own, user.max_user_namespaces is set to 0.
+TEST(Step02Limits, UserNamespaceLimitIsDiagnosed) {
+    if (const std::string reason = cannot_run_as(as::root); !reason.empty()) GTEST_SKIP() << reason;
+    const auto copy = installation::get();
+    const result r = run("/usr/bin/unshare",
+                         {"--user", "--map-root-user", "/bin/sh", "-c",
+                          "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$0\" -- true",
+                          copy->bin("step02_user")});
+    EXPECT_EQ(r.exit_status, 125);
+    EXPECT_NE(r.err.find("step02_user: clone a child with CLONE_NEWUTS|CLONE_NEWUSER: No space "
+                         "left on device"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("user.max_user_namespaces is 0"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("sysctl -w user.max_user_namespaces="), std::string::npos) << r.err;
+}
+
+}  // namespace

@@ -1,0 +1,164 @@
+// step04_rootfs: + pivot_root into the BusyBox rootfs, /proc and a minimal /dev inside.
+// Runs as root and rootless; the rootless rootfs belongs to root, so the user cannot write it.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "harness.hpp"
+
+using namespace nsp::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+class Step04 : public ::testing::TestWithParam<as> {
+protected:
+    void SetUp() override {
+        if (const std::string reason = cannot_run_as(GetParam()); !reason.empty())
+            GTEST_SKIP() << reason;
+    }
+    result in_container(const std::vector<std::string>& args, const std::string& input = "") {
+        std::vector<std::string> all = {"--rootfs", copy->rootfs()};
+        all.insert(all.end(), args.begin(), args.end());
+        return run(step, all, {.input = input, .user = GetParam()});
+    }
+    std::shared_ptr<installation> copy = installation::get();
+    std::string step = copy->bin("step04_rootfs");
+};
+
+// The Go suite at tag 4.1, one expectation each.
+TEST_P(Step04, SeesAFileCreatedInTheRootfs) {
+    const fs::path file = fs::path(copy->rootfs()) / "in-newroot";
+    std::ofstream(file).put('x');
+    const result r = in_container({}, "ls\n");
+    fs::remove(file);
+    EXPECT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_NE(r.out.find("in-newroot"), std::string::npos) << r.out;
+}
+
+TEST_P(Step04, RootIsTheRootfsWithNothingLeftBehind) {
+    const std::string before = tree_listing(copy->rootfs());
+    const result r = in_container({}, "ls -a /; pwd\n");
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_EQ(r.out.find(".pivot_root"), std::string::npos) << r.out;
+    std::vector<std::string> expected = {".", ".."};
+    for (const auto& entry : fs::directory_iterator(copy->rootfs()))
+        expected.push_back(entry.path().filename().string());
+    std::sort(expected.begin(), expected.end());
+    expected.push_back("/");
+    EXPECT_EQ(lines_of(r.out), expected);
+    EXPECT_EQ(tree_listing(copy->rootfs()), before);
+}
+
+TEST_P(Step04, ProcIsMountedInside) {
+    const result r = in_container({"mount"});
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_NE(r.out.find("proc on /proc type proc"), std::string::npos) << r.out;
+}
+
+TEST_P(Step04, IdIsRootByName) {
+    const result r = in_container({"id"});
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_EQ(r.out, "uid=0(root) gid=0(root)\n");
+}
+
+TEST_P(Step04, PsShowsOnlyTheContainer) {
+    const result r = in_container({}, "ps -o pid,comm\n");
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    const std::vector<std::string> lines = lines_of(r.out);
+    ASSERT_EQ(lines.size(), 3u) << r.out;  // the header, sh, ps
+    EXPECT_EQ(lines[1], "    1 sh");
+}
+
+TEST_P(Step04, HostFilesAreNotReachable) {
+    const result r =
+        in_container({}, "test -e " + copy->rootfs() + " && echo host-visible; ls /proc/1/root/\n");
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_EQ(r.out.find("host-visible"), std::string::npos);
+    EXPECT_EQ(r.out.find("work"), std::string::npos) << r.out;
+}
+
+TEST_P(Step04, MinimalDevWorks) {
+    const result r = in_container(
+        {}, "echo gone > /dev/null && echo null-ok; head -c 4 /dev/zero | wc -c; ls /dev\n");
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_EQ(r.out,
+              "null-ok\n4\nfd\nfull\nnull\nrandom\nstderr\nstdin\nstdout\ntty\nurandom\nzero\n");
+}
+
+TEST_P(Step04, MissingRootfsSaysHowToBuildIt) {
+    const result r = run(step, {"-rootfs", "/does/not/exist"}, {.user = GetParam()});
+    EXPECT_EQ(r.exit_status, 125);
+    EXPECT_EQ(r.out, "");
+    EXPECT_NE(r.err.find("step04_rootfs: open rootfs /does/not/exist: No such file or directory\n"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("cmake --build build --target rootfs"), std::string::npos) << r.err;
+}
+
+TEST_P(Step04, UnusableRootfsIsNamed) {
+    const fs::path empty = copy->dir() / ("empty-" + std::to_string(static_cast<int>(GetParam())));
+    fs::create_directory(empty);
+    fs::permissions(empty, fs::perms(0755));
+    const result empty_run = run(step, {"--rootfs=" + empty.string()}, {.user = GetParam()});
+    fs::remove(empty);
+    EXPECT_EQ(empty_run.exit_status, 125);
+    EXPECT_NE(empty_run.err.find("rootfs " + empty.string() + " is empty"), std::string::npos)
+        << empty_run.err;
+
+    const result file_run = run(step, {"--rootfs", "/etc/hostname"}, {.user = GetParam()});
+    EXPECT_EQ(file_run.exit_status, 125);
+    EXPECT_NE(file_run.err.find("open rootfs /etc/hostname: Not a directory"), std::string::npos)
+        << file_run.err;
+}
+
+TEST_P(Step04, RootfsWithoutTheCommandIs127) {
+    const result r = in_container({"/bin/no-such-shell"});
+    EXPECT_EQ(r.exit_status, 127);
+    EXPECT_NE(r.err.find("execute /bin/no-such-shell: No such file or directory"), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("inside the rootfs"), std::string::npos) << r.err;
+}
+
+TEST_P(Step04, FiftyRunsLeaveTheHostAsItWas) {
+    const std::string mounts_before = host_mounts();
+    const std::string rootfs_before = tree_listing(copy->rootfs());
+    for (int i = 0; i < 50; ++i) {
+        const result r = in_container({"/bin/true"});
+        ASSERT_EQ(r.exit_status, 0) << "run " << i << ": " << r.err;
+    }
+    EXPECT_EQ(host_mounts(), mounts_before);
+    EXPECT_EQ(tree_listing(copy->rootfs()), rootfs_before);
+    EXPECT_EQ(processes_mentioning(copy->dir().string()), std::vector<pid_t>{});
+}
+
+INSTANTIATE_TEST_SUITE_P(AsRootAndRootless, Step04, ::testing::Values(as::root, as::rootless),
+                         [](const auto& info) {
+                             return info.param == as::root ? "root" : "rootless";
+                         });
+
+TEST(Step04Defaults, UsesTheBuildRootfsWithoutOptions) {
+    if (const std::string reason = cannot_run_as(as::root); !reason.empty()) GTEST_SKIP() << reason;
+    const result r = run(build_bin("step04_rootfs"), {}, {.input = "cat /etc/hostname; id\n"});
+    EXPECT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_EQ(r.out, "ns-process\nuid=0(root) gid=0(root)\n");
+}
+
+TEST(Rootfs, BuildingItTwiceGivesTheSameTree) {
+    const auto copy = installation::get();
+    const std::string script = std::string(NSP_SOURCE_DIR) + "/step04_rootfs/make-rootfs.sh";
+    const fs::path target = copy->dir() / "rebuilt";
+    ASSERT_EQ(run(script, {target.string()}).exit_status, 0);
+    const std::string first = tree_listing(target);
+    ASSERT_EQ(run(script, {target.string()}).exit_status, 0);
+    EXPECT_EQ(tree_listing(target), first);
+    EXPECT_TRUE(fs::exists(target / "bin/busybox"));
+    EXPECT_EQ(read_file(target / "etc/passwd"),
+              "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n");
+    EXPECT_EQ(fs::read_symlink(target / "bin/sh"), "/bin/busybox");
+    EXPECT_EQ(tree_listing(target).find(".new."), std::string::npos);
+    fs::remove_all(target);
+}
+
+}  // namespace
