@@ -1,6 +1,7 @@
 #!/bin/sh
 # One entry point for learners and CI:
 #   ./run.sh demo    install what is missing, build, start the newest step's container
+#                    (step05, inside a network namespace of its own)
 #   ./run.sh test    install what is missing, build, run every test suite
 #   ./run.sh build   install what is missing and build
 #   ./run.sh setup   only install the Debian packages the project needs
@@ -41,8 +42,11 @@ setup) setup ;;
 build) build ;;
 demo)
     build
-    echo "run.sh: starting build/bin/step04_rootfs; type commands at the prompt, 'exit' to leave"
-    exec build/bin/step04_rootfs
+    # In a network namespace of its own, so the demo's bridge never touches this machine's
+    # network and disappears when the demo ends.
+    echo "run.sh: starting build/bin/step05_network in a fresh network namespace;"
+    echo "run.sh: try 'ip addr; ping -c 1 10.10.10.1', then 'exit' to leave"
+    exec unshare --net build/bin/step05_network
     ;;
 test)
     build

@@ -9,9 +9,7 @@
 
 namespace nsp {
 
-void throw_errno(std::string what) {
-    throw_error(errno, std::move(what));
-}
+void throw_errno(std::string what) { throw_error(errno, std::move(what)); }
 
 void throw_error(int err, std::string what) {
     throw std::system_error(err, std::system_category(), std::move(what));
@@ -20,8 +18,7 @@ void throw_error(int err, std::string what) {
 std::string operation_of(const std::system_error& error) {
     std::string_view what = error.what();
     const std::string suffix = ": " + error.code().message();
-    if (what.ends_with(suffix))
-        what.remove_suffix(suffix.size());
+    if (what.ends_with(suffix)) what.remove_suffix(suffix.size());
     return std::string(what);
 }
 
@@ -81,8 +78,7 @@ std::string setuid_helper_hint() {
 std::string hint_for(std::string_view program, int err, std::string_view what) {
     const bool creating_namespaces = what.starts_with("clone");
     if (creating_namespaces && err == EPERM) {
-        if (contains(what, "CLONE_NEWUSER"))
-            return user_namespace_eperm_hint();
+        if (contains(what, "CLONE_NEWUSER")) return user_namespace_eperm_hint();
         return std::string(program) +
                " needs CAP_SYS_ADMIN to create namespaces: run it as root, or use step02_user, "
                "which runs rootless";
@@ -113,16 +109,13 @@ std::string hint_for(std::string_view program, int err, std::string_view what) {
         return "build it with 'cmake --build build' (it lands in build/bin/netsetgo); to run "
                "this step rootless install it setuid root: chown root netsetgo && chmod 4755 "
                "netsetgo; or pass --netsetgo PATH";
-    if (program == "netsetgo" && (err == EPERM || err == EACCES) &&
-        !what.starts_with("netsetgo refuses"))
-        return setuid_helper_hint();
+    if (program == "netsetgo" && (err == EPERM || err == EACCES)) return setuid_helper_hint();
     return "";
 }
 
 void report_error(std::string_view program, int err, std::string_view what) {
     std::cerr << program << ": " << what;
-    if (err != 0)
-        std::cerr << ": " << std::strerror(err);
+    if (err != 0) std::cerr << ": " << std::strerror(err);
     std::cerr << '\n';
     if (const std::string hint = hint_for(program, err, what); !hint.empty())
         std::cerr << program << ": hint: " << hint << '\n';

@@ -21,8 +21,7 @@ namespace {
 // it into the command.
 std::vector<po::option> rest_is_the_command(std::vector<std::string>& args) {
     std::vector<po::option> command;
-    if (args.empty() || args.front().starts_with('-'))
-        return command;
+    if (args.empty() || args.front().starts_with('-')) return command;
     for (const std::string& word : args) {
         po::option part("command", {word});
         part.original_tokens = {word};
@@ -38,12 +37,8 @@ std::vector<po::option> rest_is_the_command(std::vector<std::string>& args) {
 command_line::command_line(std::string program, std::string summary)
     : program_(std::move(program)), summary_(std::move(summary)) {}
 
-void command_line::add_rootfs_option() {
-    rootfs_ = true;
-}
-void command_line::add_netsetgo_option() {
-    netsetgo_ = true;
-}
+void command_line::add_rootfs_option() { rootfs_ = true; }
+void command_line::add_netsetgo_option() { netsetgo_ = true; }
 
 options command_line::parse(int argc, const char* const argv[]) const {
     options parsed;
@@ -89,16 +84,14 @@ options command_line::parse(int argc, const char* const argv[]) const {
                   << "  127 if it does not exist.\n";
         std::exit(0);
     }
-    if (parsed.command.empty())
-        parsed.command = {"/bin/sh"};
+    if (parsed.command.empty()) parsed.command = {"/bin/sh"};
     return parsed;
 }
 
 std::string beside_this_executable(std::string_view name) {
     std::error_code error;
     const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
-    if (error)
-        return std::string(name);
+    if (error) return std::string(name);
     return (self.parent_path() / name).string();
 }
 

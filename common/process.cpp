@@ -20,8 +20,7 @@ constexpr std::array forwarded_signals{SIGINT, SIGTERM, SIGHUP};
 volatile sig_atomic_t forward_to_pid = 0;
 
 void forward_signal(int signal) {
-    if (forward_to_pid > 0)
-        ::kill(forward_to_pid, signal);
+    if (forward_to_pid > 0) ::kill(forward_to_pid, signal);
 }
 
 // While a container runs, the runtime passes SIGINT/SIGTERM/SIGHUP on to it instead of dying
@@ -53,10 +52,8 @@ std::string clone_flag_names(int flags) {
     };
     std::string text;
     for (const auto& [flag, name] : names) {
-        if ((flags & flag) == 0)
-            continue;
-        if (!text.empty())
-            text += '|';
+        if ((flags & flag) == 0) continue;
+        if (!text.empty()) text += '|';
         text += name;
     }
     return text;
@@ -73,8 +70,7 @@ int child_main(void* arg) {
     start.errors->close_in_child();
     try {
         // The container must not outlive the runtime: the kernel kills it when we die.
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
-            throw_errno("set the parent-death signal");
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) throw_errno("set the parent-death signal");
         (*start.init)();
         throw std::logic_error("the child's set-up returned without executing a command");
     } catch (const std::exception& error) {
@@ -91,10 +87,8 @@ alignas(64) char child_stack[1 << 20];
 }  // namespace
 
 int exit_status_of(int wait_status) {
-    if (WIFEXITED(wait_status))
-        return WEXITSTATUS(wait_status);
-    if (WIFSIGNALED(wait_status))
-        return 128 + WTERMSIG(wait_status);
+    if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+    if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
     return exit_runtime_failed;
 }
 
@@ -115,8 +109,7 @@ void exec_command(const std::vector<std::string>& command) {
     clearenv();
     setenv("PS1", "-[ns-process]- # ", 1);
     setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
-    if (term != nullptr)
-        setenv("TERM", term_value.c_str(), 1);
+    if (term != nullptr) setenv("TERM", term_value.c_str(), 1);
 
     std::vector<char*> argv;
     for (const std::string& word : command)
@@ -131,8 +124,7 @@ child child::clone(int flags, std::function<void()> init) {
     child_start start{&init, &errors};
     const pid_t pid =
         ::clone(child_main, child_stack + sizeof child_stack, flags | SIGCHLD, &start);
-    if (pid < 0)
-        throw_errno("clone a child with " + clone_flag_names(flags));
+    if (pid < 0) throw_errno("clone a child with " + clone_flag_names(flags));
     errors.close_in_parent();
     start_forwarding_signals(pid);
     return child(pid, std::move(errors));
@@ -142,8 +134,7 @@ child::child(child&& other) noexcept
     : pid_(std::exchange(other.pid_, -1)), errors_(std::move(other.errors_)) {}
 
 child::~child() {
-    if (pid_ <= 0)
-        return;
+    if (pid_ <= 0) return;
     ::kill(pid_, SIGKILL);
     int status = 0;
     while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
@@ -155,13 +146,11 @@ int child::wait() {
     const std::optional<child_failure> failure = errors_.receive();
     int status = 0;
     while (waitpid(pid_, &status, 0) < 0) {
-        if (errno != EINTR)
-            throw_errno("wait for the child " + std::to_string(pid_));
+        if (errno != EINTR) throw_errno("wait for the child " + std::to_string(pid_));
     }
     pid_ = -1;
     stop_forwarding_signals();
-    if (failure)
-        throw child_failed(*failure);
+    if (failure) throw child_failed(*failure);
     return exit_status_of(status);
 }
 

@@ -20,10 +20,8 @@ namespace {
 // An unusable rootfs is reported before anything is mounted, with the path in the message.
 void check_rootfs(const std::string& new_root) {
     struct stat status {};
-    if (::stat(new_root.c_str(), &status) != 0)
-        throw_errno("open rootfs " + new_root);
-    if (!S_ISDIR(status.st_mode))
-        throw_error(ENOTDIR, "open rootfs " + new_root);
+    if (::stat(new_root.c_str(), &status) != 0) throw_errno("open rootfs " + new_root);
+    if (!S_ISDIR(status.st_mode)) throw_error(ENOTDIR, "open rootfs " + new_root);
     std::error_code error;
     if (std::filesystem::is_empty(new_root, error))
         throw std::runtime_error("rootfs " + new_root +
@@ -40,8 +38,7 @@ void mount_minimal_dev(const std::string& new_root) {
     for (const char* name : {"null", "zero", "full", "random", "urandom", "tty"}) {
         const std::string node = dev + "/" + name;
         const unique_fd placeholder(::open(node.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0666));
-        if (!placeholder)
-            throw_errno("create " + node);
+        if (!placeholder) throw_errno("create " + node);
         mount::bind(std::string("/dev/") + name, node);
     }
     const std::pair<const char*, const char*> links[] = {{"/proc/self/fd", "fd"},
@@ -50,8 +47,7 @@ void mount_minimal_dev(const std::string& new_root) {
                                                          {"/proc/self/fd/2", "stderr"}};
     for (const auto& [target, name] : links) {
         const std::string link = dev + "/" + name;
-        if (::symlink(target, link.c_str()) != 0)
-            throw_errno("create symlink " + link);
+        if (::symlink(target, link.c_str()) != 0) throw_errno("create symlink " + link);
     }
 }
 
@@ -60,15 +56,11 @@ void mount_minimal_dev(const std::string& new_root) {
 // leaves /.pivot_root behind. pivot_root(".", ".") (as runc and crun do) needs no directory:
 // the old root ends up stacked on top of the new one, and unmounting "." detaches it.
 void pivot_into(const std::string& new_root) {
-    if (::chdir(new_root.c_str()) != 0)
-        throw_errno("chdir " + new_root);
-    if (::syscall(SYS_pivot_root, ".", ".") != 0)
-        throw_errno("pivot_root into " + new_root);
+    if (::chdir(new_root.c_str()) != 0) throw_errno("chdir " + new_root);
+    if (::syscall(SYS_pivot_root, ".", ".") != 0) throw_errno("pivot_root into " + new_root);
     // MNT_DETACH: the old root is still busy (our own open files live there).
-    if (::umount2(".", MNT_DETACH) != 0)
-        throw_errno("detach the old root");
-    if (::chdir("/") != 0)
-        throw_errno("chdir /");
+    if (::umount2(".", MNT_DETACH) != 0) throw_errno("detach the old root");
+    if (::chdir("/") != 0) throw_errno("chdir /");
 }
 
 }  // namespace

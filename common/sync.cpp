@@ -15,8 +15,7 @@ namespace {
 
 void make_pipe(unique_fd& read_end, unique_fd& write_end, const char* name) {
     int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0)
-        throw_errno(std::string("create the ") + name + " pipe");
+    if (pipe2(fds, O_CLOEXEC) != 0) throw_errno(std::string("create the ") + name + " pipe");
     read_end.reset(fds[0]);
     write_end.reset(fds[1]);
 }
@@ -38,15 +37,12 @@ ssize_t read_retrying(int fd, void* buffer, size_t size) {
 
 }  // namespace
 
-go_ahead_pipe::go_ahead_pipe() {
-    make_pipe(read_end_, write_end_, "go-ahead");
-}
+go_ahead_pipe::go_ahead_pipe() { make_pipe(read_end_, write_end_, "go-ahead"); }
 
 void go_ahead_pipe::send() {
     read_end_.reset();
     const char go = 'G';
-    if (::write(write_end_.get(), &go, 1) != 1)
-        throw_errno("send the go-ahead to the child");
+    if (::write(write_end_.get(), &go, 1) != 1) throw_errno("send the go-ahead to the child");
     write_end_.reset();
 }
 
@@ -55,15 +51,11 @@ void go_ahead_pipe::wait() {
     char go = 0;
     const ssize_t n = read_retrying(read_end_.get(), &go, 1);
     read_end_.reset();
-    if (n < 0)
-        throw_errno("wait for the go-ahead from the parent");
-    if (n == 0)
-        throw std::runtime_error("the parent stopped before its set-up was done");
+    if (n < 0) throw_errno("wait for the go-ahead from the parent");
+    if (n == 0) throw std::runtime_error("the parent stopped before its set-up was done");
 }
 
-error_pipe::error_pipe() {
-    make_pipe(read_end_, write_end_, "error");
-}
+error_pipe::error_pipe() { make_pipe(read_end_, write_end_, "error"); }
 
 void error_pipe::send(const child_failure& failure) noexcept {
     failure_record record{failure.exit_status, failure.error, {}};
@@ -76,10 +68,8 @@ std::optional<child_failure> error_pipe::receive() {
     failure_record record{};
     const ssize_t n = read_retrying(read_end_.get(), &record, sizeof record);
     read_end_.reset();
-    if (n < 0)
-        throw_errno("read the child's error pipe");
-    if (n != sizeof record)
-        return std::nullopt;  // closed by execve: the command started
+    if (n < 0) throw_errno("read the child's error pipe");
+    if (n != sizeof record) return std::nullopt;  // closed by execve: the command started
     record.what[sizeof record.what - 1] = '\0';
     return child_failure{record.exit_status, record.error, record.what};
 }

@@ -15,8 +15,7 @@ namespace {
 void write_proc_file(pid_t child, const char* name, const std::string& content) {
     const std::string path = "/proc/" + std::to_string(child) + "/" + name;
     const unique_fd file(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!file)
-        throw_errno("open " + path);
+    if (!file) throw_errno("open " + path);
     if (::write(file.get(), content.data(), content.size()) != static_cast<ssize_t>(content.size()))
         throw_errno("write '" + content + "' to " + path);
 }
@@ -30,8 +29,7 @@ void init_from_parent(pid_t child) {
     // Without CAP_SETGID the kernel only accepts a gid_map once setgroups(2) is denied:
     // otherwise the container could drop a supplementary group that was there to deny it
     // access to something (a "negative" group permission).
-    if (uid != 0)
-        write_proc_file(child, "setgroups", "deny");
+    if (uid != 0) write_proc_file(child, "setgroups", "deny");
     write_proc_file(child, "gid_map", "0 " + std::to_string(gid) + " 1");
 }
 

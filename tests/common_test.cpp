@@ -52,8 +52,7 @@ TEST(Errors, OperationOfStripsTheReason) {
 }
 
 TEST(Hints, CloneWithoutPrivilegePointsToTheRootlessStep) {
-    const std::string hint =
-        nsp::hint_for("step01_uts", EPERM, "clone a child with CLONE_NEWUTS");
+    const std::string hint = nsp::hint_for("step01_uts", EPERM, "clone a child with CLONE_NEWUTS");
     EXPECT_NE(hint.find("step01_uts needs CAP_SYS_ADMIN"), std::string::npos) << hint;
     EXPECT_NE(hint.find("run it as root, or use step02_user, which runs rootless"),
               std::string::npos)

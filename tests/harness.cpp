@@ -98,8 +98,8 @@ result running::finish() {
         timer.cancel();
     });
     s.context.run();
-    outcome.exit_status = WIFSIGNALED(native_status) ? 128 + WTERMSIG(native_status)
-                                                     : WEXITSTATUS(native_status);
+    outcome.exit_status =
+        WIFSIGNALED(native_status) ? 128 + WTERMSIG(native_status) : WEXITSTATUS(native_status);
     outcome.out = std::move(s.out_buffer);
     outcome.err = std::move(s.err_text);
     return outcome;
@@ -159,7 +159,8 @@ std::string cannot_run_as(as who) {
 std::vector<std::string> lines_of(const std::string& text) {
     std::vector<std::string> lines;
     std::istringstream stream(text);
-    for (std::string line; std::getline(stream, line);) lines.push_back(line);
+    for (std::string line; std::getline(stream, line);)
+        lines.push_back(line);
     return lines;
 }
 
@@ -177,7 +178,7 @@ std::string read_file(const fs::path& path) {
 std::string tree_listing(const fs::path& dir) {
     std::ostringstream listing;
     for (const auto& entry : fs::recursive_directory_iterator(dir)) {
-        struct stat status{};
+        struct stat status {};
         lstat(entry.path().c_str(), &status);
         listing << entry.path().string() << ' ' << std::oct << status.st_mode << std::dec << ' '
                 << status.st_uid << ':' << status.st_gid << ' ' << status.st_size << ' '

@@ -26,9 +26,9 @@ enum class as { root, rootless };
 inline void PrintTo(as who, std::ostream* out) { *out << (who == as::root ? "root" : "rootless"); }
 
 struct run_options {
-    std::string input;                             // written to stdin, which is then closed
-    as user = as::root;                            // rootless: uid/gid 65534 via setpriv
-    bool own_network_namespace = false;            // under `unshare --net`
+    std::string input;                   // written to stdin, which is then closed
+    as user = as::root;                  // rootless: uid/gid 65534 via setpriv
+    bool own_network_namespace = false;  // under `unshare --net`
     std::chrono::seconds timeout{30};
 };
 
@@ -39,7 +39,7 @@ result run(const std::string& program, const std::vector<std::string>& args,
 // A process left running in the background, for tests that act on it while it runs
 // (signal it, look at it from outside). Killed if still running when destroyed.
 class running {
-public:
+  public:
     running(const std::string& program, const std::vector<std::string>& args,
             const run_options& options = {});
     ~running();
@@ -50,7 +50,7 @@ public:
     // Waits for the end (killing it after the timeout) and returns what it wrote since.
     result finish();
 
-private:
+  private:
     struct state;
     std::unique_ptr<state> state_;
 };
@@ -62,14 +62,14 @@ result sh(const std::string& command);
 // can reach them even when the checkout sits under /root. Removed when the last user goes.
 // Holds a setuid-root copy of netsetgo when run as root.
 class installation {
-public:
+  public:
     static std::shared_ptr<installation> get();
     ~installation();
     std::string bin(const std::string& name) const { return (dir_ / "bin" / name).string(); }
     std::string rootfs() const { return (dir_ / "rootfs").string(); }
     const std::filesystem::path& dir() const { return dir_; }
 
-private:
+  private:
     installation();
     std::filesystem::path dir_;
 };

@@ -12,7 +12,7 @@ using namespace nsp::test;
 namespace {
 
 class Step01 : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         if (const std::string reason = cannot_run_as(as::root); !reason.empty())
             GTEST_SKIP() << reason;
@@ -105,8 +105,9 @@ TEST_F(Step01, RefusesClearlyWithoutRoot) {
 }
 
 TEST_F(Step01, SigtermToTheRuntimeReachesTheContainer) {
-    running container(step, {"/bin/sh", "-c", "trap 'echo got-TERM; exit 3' TERM; echo ready; "
-                                              "while :; do sleep 1; done"});
+    running container(step, {"/bin/sh", "-c",
+                             "trap 'echo got-TERM; exit 3' TERM; echo ready; "
+                             "while :; do sleep 1; done"});
     ASSERT_EQ(container.read_line(), "ready");
     container.signal(SIGTERM);
     const result r = container.finish();

@@ -10,7 +10,7 @@ using namespace nsp::test;
 namespace {
 
 class Step02 : public ::testing::TestWithParam<as> {
-protected:
+  protected:
     void SetUp() override {
         if (const std::string reason = cannot_run_as(GetParam()); !reason.empty())
             GTEST_SKIP() << reason;
@@ -30,9 +30,8 @@ TEST_P(Step02, IdIsRootInside) {
 }
 
 TEST_P(Step02, MapsRootToTheInvokingUser) {
-    const std::string outside = GetParam() == as::rootless && running_as_root()
-                                    ? "65534"
-                                    : std::to_string(geteuid());
+    const std::string outside =
+        GetParam() == as::rootless && running_as_root() ? "65534" : std::to_string(geteuid());
     const result r = in_container({}, "cat /proc/self/uid_map /proc/self/gid_map\n");
     ASSERT_EQ(r.exit_status, 0) << r.err;
     const std::vector<std::string> maps = lines_of(r.out);
@@ -72,9 +71,8 @@ TEST_P(Step02, OutsideTheContainerBelongsToTheInvokingUser) {
     container.signal(SIGTERM);
     const result r = container.finish();
     EXPECT_EQ(r.exit_status, 128 + SIGTERM);
-    const std::string expected = GetParam() == as::rootless && running_as_root()
-                                     ? "65534"
-                                     : std::to_string(geteuid());
+    const std::string expected =
+        GetParam() == as::rootless && running_as_root() ? "65534" : std::to_string(geteuid());
     EXPECT_NE(status.find("Uid:\t" + expected + "\t" + expected), std::string::npos) << status;
 }
 

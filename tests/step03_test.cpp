@@ -9,7 +9,7 @@ using namespace nsp::test;
 namespace {
 
 class Step03 : public ::testing::TestWithParam<as> {
-protected:
+  protected:
     void SetUp() override {
         if (const std::string reason = cannot_run_as(GetParam()); !reason.empty())
             GTEST_SKIP() << reason;
@@ -24,7 +24,8 @@ protected:
 TEST_P(Step03, EveryNamespaceDiffersFromTheHosts) {
     const std::vector<std::string> kinds = {"mnt", "pid", "ipc", "uts", "user"};
     std::string script;
-    for (const std::string& kind : kinds) script += "readlink /proc/self/ns/" + kind + "\n";
+    for (const std::string& kind : kinds)
+        script += "readlink /proc/self/ns/" + kind + "\n";
     const result r = in_container({}, script);
     ASSERT_EQ(r.exit_status, 0) << r.err;
     const std::vector<std::string> inside = lines_of(r.out);

@@ -13,7 +13,7 @@ namespace fs = std::filesystem;
 namespace {
 
 class Step04 : public ::testing::TestWithParam<as> {
-protected:
+  protected:
     void SetUp() override {
         if (const std::string reason = cannot_run_as(GetParam()); !reason.empty())
             GTEST_SKIP() << reason;
@@ -116,7 +116,8 @@ TEST_P(Step04, UnusableRootfsIsNamed) {
 TEST_P(Step04, RootfsWithoutTheCommandIs127) {
     const result r = in_container({"/bin/no-such-shell"});
     EXPECT_EQ(r.exit_status, 127);
-    EXPECT_NE(r.err.find("execute /bin/no-such-shell: No such file or directory"), std::string::npos)
+    EXPECT_NE(r.err.find("execute /bin/no-such-shell: No such file or directory"),
+              std::string::npos)
         << r.err;
     EXPECT_NE(r.err.find("inside the rootfs"), std::string::npos) << r.err;
 }
@@ -154,8 +155,9 @@ TEST(Rootfs, BuildingItTwiceGivesTheSameTree) {
     ASSERT_EQ(run(script, {target.string()}).exit_status, 0);
     EXPECT_EQ(tree_listing(target), first);
     EXPECT_TRUE(fs::exists(target / "bin/busybox"));
-    EXPECT_EQ(read_file(target / "etc/passwd"),
-              "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n");
+    EXPECT_EQ(
+        read_file(target / "etc/passwd"),
+        "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n");
     EXPECT_EQ(fs::read_symlink(target / "bin/sh"), "/bin/busybox");
     EXPECT_EQ(tree_listing(target).find(".new."), std::string::npos);
     fs::remove_all(target);

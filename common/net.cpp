@@ -1,0 +1,26 @@
+#include "net.hpp"
+
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/process/v2/process.hpp>
+#include <stdexcept>
+
+#include "error.hpp"
+
+namespace bp = boost::process::v2;
+
+namespace nsp::net {
+
+void init_from_parent(pid_t child, const std::string& netsetgo) {
+    if (::access(netsetgo.c_str(), X_OK) != 0) throw_errno("run netsetgo " + netsetgo);
+    boost::asio::io_context context;
+    // stdin, stdout and stderr are inherited, so netsetgo's own error reaches the user.
+    bp::process helper(context, netsetgo, {"--pid", std::to_string(child)});
+    const int status = helper.wait();
+    if (status != 0)
+        throw std::runtime_error("netsetgo --pid " + std::to_string(child) +
+                                 " failed with exit status " + std::to_string(status));
+}
+
+}  // namespace nsp::net

@@ -1,0 +1,124 @@
+#include "net_config.hpp"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+#include <stdexcept>
+
+namespace nsp::net {
+
+namespace {
+
+template <typename Number>
+std::optional<Number> parse_decimal(std::string_view text, Number max) {
+    if (text.empty() || text.size() > 10 || text.front() < '0' || text.front() > '9')
+        return std::nullopt;
+    if (text.size() > 1 && text.front() == '0') return std::nullopt;  // no octal look-alikes
+    Number value{};
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size() || value > max)
+        return std::nullopt;
+    return value;
+}
+
+}  // namespace
+
+uint32_t ipv4_cidr::netmask() const {
+    return prefix_length == 0 ? 0 : ~uint32_t{0} << (32 - prefix_length);
+}
+
+std::string ipv4_cidr::address_text() const {
+    const in_addr in{htonl(address)};
+    char text[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, &in, text, sizeof text);
+    return text;
+}
+
+std::string ipv4_cidr::text() const { return address_text() + "/" + std::to_string(prefix_length); }
+
+std::optional<ipv4_cidr> parse_cidr(std::string_view text) {
+    const size_t slash = text.find('/');
+    if (slash == std::string_view::npos) return std::nullopt;
+    const std::string_view address_part = text.substr(0, slash);
+    uint32_t address = 0;
+    size_t start = 0;
+    for (int octet = 0; octet < 4; ++octet) {
+        const size_t end = octet < 3 ? address_part.find('.', start) : address_part.size();
+        if (end == std::string_view::npos) return std::nullopt;
+        const auto value = parse_decimal<uint32_t>(address_part.substr(start, end - start), 255);
+        if (!value) return std::nullopt;
+        address = (address << 8) | *value;
+        start = end + 1;
+    }
+    const auto prefix = parse_decimal<int>(text.substr(slash + 1), 32);
+    if (!prefix) return std::nullopt;
+    return ipv4_cidr{address, *prefix};
+}
+
+std::optional<pid_t> parse_pid(std::string_view text) {
+    const auto pid = parse_decimal<pid_t>(text, 4194304);  // PID_MAX_LIMIT
+    if (!pid || *pid < 1) return std::nullopt;
+    return pid;
+}
+
+bool valid_interface_name(std::string_view name, size_t max_length) {
+    if (name.empty() || name.size() > max_length || name == "." || name == "..") return false;
+    for (const char c : name) {
+        const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                             (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+        if (!allowed) return false;
+    }
+    return true;
+}
+
+plan check(const settings& request, uid_t caller) {
+    const settings defaults;
+    if (request.pid < 1) throw std::invalid_argument("--pid is required: the container's pid");
+    if (!valid_interface_name(request.bridge_name))
+        throw std::invalid_argument("bad --bridge-name: want 1-15 characters of A-Z a-z 0-9 _ . -");
+    if (!valid_interface_name(request.veth_prefix, max_veth_prefix_length))
+        throw std::invalid_argument("bad --veth-prefix: want 1-8 characters of A-Z a-z 0-9 _ . -");
+
+    const auto bridge = parse_cidr(request.bridge_address);
+    if (!bridge) throw std::invalid_argument("bad --bridge-address: want an IPv4 CIDR a.b.c.d/n");
+    if (bridge->prefix_length < min_prefix_length || bridge->prefix_length > max_prefix_length)
+        throw std::invalid_argument("bad --bridge-address: the prefix length must be 16 to 30");
+    if (bridge->address == bridge->network() || bridge->address == bridge->broadcast())
+        throw std::invalid_argument("bad --bridge-address: " + bridge->text() +
+                                    " is the subnet's network or broadcast address");
+
+    std::optional<uint32_t> container_address;
+    if (!request.container_address.empty()) {
+        const auto container = parse_cidr(request.container_address);
+        if (!container)
+            throw std::invalid_argument("bad --container-address: want an IPv4 CIDR a.b.c.d/n");
+        if (container->prefix_length != bridge->prefix_length ||
+            !bridge->contains(container->address) || container->address == bridge->address ||
+            container->address == bridge->network() || container->address == bridge->broadcast())
+            throw std::invalid_argument("bad --container-address: " + container->text() +
+                                        " is not a free host address in " + bridge->text());
+        container_address = container->address;
+    }
+
+    // Root may build any bridge; anyone else gets the one an administrator would expect.
+    if (caller != 0 && (request.bridge_name != defaults.bridge_name ||
+                        request.bridge_address != defaults.bridge_address))
+        throw std::invalid_argument("only root may choose the bridge: unprivileged callers get " +
+                                    defaults.bridge_name + " " + defaults.bridge_address);
+
+    return plan{request.pid,       request.bridge_name, *bridge,
+                container_address, request.veth_prefix, request.veth_prefix + "1"};
+}
+
+std::string host_veth_name(std::string_view prefix, uint32_t offset) {
+    return std::string(prefix) + "-" + std::to_string(offset);
+}
+
+std::optional<uint32_t> lease_of(std::string_view prefix, std::string_view veth_name) {
+    if (!veth_name.starts_with(prefix) || veth_name.size() < prefix.size() + 2 ||
+        veth_name[prefix.size()] != '-')
+        return std::nullopt;
+    return parse_decimal<uint32_t>(veth_name.substr(prefix.size() + 1), 65535);
+}
+
+}  // namespace nsp::net

@@ -1,0 +1,206 @@
+#include "netlink.hpp"
+
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netlink/errno.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link/bridge.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/route/route.h>
+
+#include <cstring>
+#include <memory>
+
+#include "error.hpp"
+
+namespace nsp::netlink {
+
+namespace {
+
+// libnl reports its own NLE_* codes; turn the usual ones back into the errno the kernel
+// gave, so errors read like every other std::system_error in common/.
+int errno_of(int nl_error) {
+    switch (nl_error < 0 ? -nl_error : nl_error) {
+        case NLE_EXIST:
+            return EEXIST;
+        case NLE_PERM:
+            return EPERM;
+        case NLE_NOACCESS:
+            return EACCES;
+        case NLE_OBJ_NOTFOUND:
+            return ENOENT;
+        case NLE_NODEV:
+            return ENODEV;
+        case NLE_INVAL:
+            return EINVAL;
+        case NLE_BUSY:
+            return EBUSY;
+        case NLE_NOMEM:
+            return ENOMEM;
+        case NLE_OPNOTSUPP:
+            return EOPNOTSUPP;
+        case NLE_RANGE:
+            return ERANGE;
+        case NLE_NOADDR:
+            return EADDRNOTAVAIL;
+        default:
+            return EIO;
+    }
+}
+
+[[noreturn]] void throw_nl(int nl_error, const std::string& what) {
+    throw_error(errno_of(nl_error), what);
+}
+
+template <typename T, void (*Free)(T*)>
+struct freer {
+    void operator()(T* object) const { Free(object); }
+};
+using link_ptr = std::unique_ptr<rtnl_link, freer<rtnl_link, rtnl_link_put>>;
+using cache_ptr = std::unique_ptr<nl_cache, freer<nl_cache, nl_cache_free>>;
+using addr_ptr = std::unique_ptr<rtnl_addr, freer<rtnl_addr, rtnl_addr_put>>;
+using nl_addr_ptr = std::unique_ptr<nl_addr, freer<nl_addr, nl_addr_put>>;
+using route_ptr = std::unique_ptr<rtnl_route, freer<rtnl_route, rtnl_route_put>>;
+
+link link_of(rtnl_link* object) {
+    const char* type = rtnl_link_get_type(object);
+    return link{rtnl_link_get_ifindex(object), rtnl_link_get_name(object),
+                type != nullptr ? type : "", rtnl_link_get_master(object)};
+}
+
+nl_addr_ptr ipv4_address(uint32_t address, int prefix_length) {
+    const uint32_t network_order = htonl(address);
+    nl_addr_ptr result(nl_addr_build(AF_INET, &network_order, sizeof network_order));
+    if (!result) throw_error(ENOMEM, "build a netlink address");
+    nl_addr_set_prefixlen(result.get(), prefix_length);
+    return result;
+}
+
+}  // namespace
+
+socket::socket() : socket_(nl_socket_alloc()) {
+    if (socket_ == nullptr) throw_error(ENOMEM, "allocate a netlink socket");
+    if (const int error = nl_connect(socket_, NETLINK_ROUTE); error < 0) {
+        nl_socket_free(socket_);
+        throw_nl(error, "connect a NETLINK_ROUTE socket");
+    }
+}
+
+socket::~socket() { nl_socket_free(socket_); }
+
+std::vector<link> links(const socket& socket) {
+    nl_cache* raw = nullptr;
+    if (const int error = rtnl_link_alloc_cache(socket.get(), AF_UNSPEC, &raw); error < 0)
+        throw_nl(error, "list the network links");
+    const cache_ptr cache(raw);
+    std::vector<link> result;
+    for (nl_object* object = nl_cache_get_first(cache.get()); object != nullptr;
+         object = nl_cache_get_next(object))
+        result.push_back(link_of(reinterpret_cast<rtnl_link*>(object)));
+    return result;
+}
+
+std::optional<link> find_link(const socket& socket, const std::string& name) {
+    rtnl_link* raw = nullptr;
+    const int error = rtnl_link_get_kernel(socket.get(), 0, name.c_str(), &raw);
+    if (error == -NLE_OBJ_NOTFOUND || error == -NLE_NODEV) return std::nullopt;
+    if (error < 0) throw_nl(error, "look up link " + name);
+    const link_ptr object(raw);
+    return link_of(object.get());
+}
+
+bool create_bridge(const socket& socket, const std::string& name) {
+    const link_ptr bridge(rtnl_link_bridge_alloc());
+    if (!bridge) throw_error(ENOMEM, "allocate bridge " + name);
+    rtnl_link_set_name(bridge.get(), name.c_str());
+    const int error = rtnl_link_add(socket.get(), bridge.get(), NLM_F_CREATE | NLM_F_EXCL);
+    if (error == -NLE_EXIST) return false;
+    if (error < 0) throw_nl(error, "create bridge " + name);
+    return true;
+}
+
+bool create_veth_pair(const socket& socket, const std::string& name, int master,
+                      const std::string& peer_name, int peer_netns_fd) {
+    const link_ptr veth(rtnl_link_veth_alloc());
+    if (!veth) throw_error(ENOMEM, "allocate veth " + name);
+    rtnl_link_set_name(veth.get(), name.c_str());
+    rtnl_link_set_master(veth.get(), master);
+    rtnl_link_set_flags(veth.get(), IFF_UP);
+    rtnl_link* peer = rtnl_link_veth_get_peer(veth.get());
+    rtnl_link_set_name(peer, peer_name.c_str());
+    rtnl_link_set_ns_fd(peer, peer_netns_fd);
+    rtnl_link_put(peer);
+    const int error = rtnl_link_add(socket.get(), veth.get(), NLM_F_CREATE | NLM_F_EXCL);
+    if (error == -NLE_EXIST && find_link(socket, name)) return false;
+    if (error < 0) throw_nl(error, "create veth pair " + name + " <-> " + peer_name);
+    return true;
+}
+
+void delete_link(const socket& socket, const std::string& name) {
+    const link_ptr object(rtnl_link_alloc());
+    rtnl_link_set_name(object.get(), name.c_str());
+    if (const int error = rtnl_link_delete(socket.get(), object.get()); error < 0)
+        throw_nl(error, "delete link " + name);
+}
+
+void set_up(const socket& socket, const std::string& name) {
+    rtnl_link* raw = nullptr;
+    if (const int error = rtnl_link_get_kernel(socket.get(), 0, name.c_str(), &raw); error < 0)
+        throw_nl(error, "set link " + name + " up");
+    const link_ptr original(raw), change(rtnl_link_alloc());
+    rtnl_link_set_flags(change.get(), IFF_UP);
+    if (const int error = rtnl_link_change(socket.get(), original.get(), change.get(), 0);
+        error < 0)
+        throw_nl(error, "set link " + name + " up");
+}
+
+std::vector<net::ipv4_cidr> addresses(const socket& socket, int index) {
+    nl_cache* raw = nullptr;
+    if (const int error = rtnl_addr_alloc_cache(socket.get(), &raw); error < 0)
+        throw_nl(error, "list the addresses");
+    const cache_ptr cache(raw);
+    std::vector<net::ipv4_cidr> result;
+    for (nl_object* object = nl_cache_get_first(cache.get()); object != nullptr;
+         object = nl_cache_get_next(object)) {
+        auto* address = reinterpret_cast<rtnl_addr*>(object);
+        nl_addr* local = rtnl_addr_get_local(address);
+        if (rtnl_addr_get_ifindex(address) != index || local == nullptr ||
+            nl_addr_get_family(local) != AF_INET || nl_addr_get_len(local) != 4)
+            continue;
+        uint32_t network_order = 0;
+        std::memcpy(&network_order, nl_addr_get_binary_addr(local), 4);
+        result.push_back({ntohl(network_order), static_cast<int>(nl_addr_get_prefixlen(local))});
+    }
+    return result;
+}
+
+bool add_address(const socket& socket, int index, const net::ipv4_cidr& address) {
+    const addr_ptr object(rtnl_addr_alloc());
+    const nl_addr_ptr local = ipv4_address(address.address, address.prefix_length);
+    rtnl_addr_set_ifindex(object.get(), index);
+    rtnl_addr_set_local(object.get(), local.get());
+    const int error = rtnl_addr_add(socket.get(), object.get(), NLM_F_CREATE | NLM_F_EXCL);
+    if (error == -NLE_EXIST) return false;
+    if (error < 0) throw_nl(error, "add address " + address.text());
+    return true;
+}
+
+void add_default_route(const socket& socket, int index, uint32_t gateway) {
+    const route_ptr route(rtnl_route_alloc());
+    const nl_addr_ptr everywhere = ipv4_address(0, 0), via = ipv4_address(gateway, 32);
+    rtnl_route_set_family(route.get(), AF_INET);
+    rtnl_route_set_dst(route.get(), everywhere.get());
+    rtnl_route_set_table(route.get(), RT_TABLE_MAIN);
+    rtnl_route_set_protocol(route.get(), RTPROT_BOOT);
+    rtnl_route_set_scope(route.get(), RT_SCOPE_UNIVERSE);
+    rtnl_nexthop* next_hop = rtnl_route_nh_alloc();
+    rtnl_route_nh_set_ifindex(next_hop, index);
+    rtnl_route_nh_set_gateway(next_hop, via.get());
+    rtnl_route_add_nexthop(route.get(), next_hop);  // the route owns it now
+    if (const int error = rtnl_route_add(socket.get(), route.get(), NLM_F_CREATE | NLM_F_EXCL);
+        error < 0)
+        throw_nl(error, "add the default route via " + net::ipv4_cidr{gateway, 32}.address_text());
+}
+
+}  // namespace nsp::netlink

@@ -1,0 +1,58 @@
+// Thin RAII wrappers over libnl-route-3 (rtnetlink): links, addresses, routes. Each call
+// talks to the network namespace its socket was made in.
+#pragma once
+
+#include <netlink/route/link.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "net_config.hpp"
+
+namespace nsp::netlink {
+
+// A connected NETLINK_ROUTE socket. It stays bound to the network namespace that was
+// current when it was made, even after a later setns(2). Throws std::system_error.
+class socket {
+  public:
+    socket();
+    ~socket();
+    socket(const socket&) = delete;
+    socket& operator=(const socket&) = delete;
+    nl_sock* get() const { return socket_; }
+
+  private:
+    nl_sock* socket_;
+};
+
+struct link {
+    int index;
+    std::string name;
+    std::string type;  // "bridge", "veth", "" for plain devices such as lo
+    int master;        // the bridge it is a port of, or 0
+};
+
+// Every link of the namespace. Throws std::system_error.
+std::vector<link> links(const socket& socket);
+// The link called `name`, if there is one. Throws std::system_error.
+std::optional<link> find_link(const socket& socket, const std::string& name);
+// Creates a bridge. Returns false if a link with that name exists. Throws std::system_error.
+bool create_bridge(const socket& socket, const std::string& name);
+// Creates a veth pair: `name` here, enslaved to `master` and up; its peer `peer_name` created
+// directly in the network namespace `peer_netns_fd`. Returns false if `name` exists here.
+// Throws std::system_error.
+bool create_veth_pair(const socket& socket, const std::string& name, int master,
+                      const std::string& peer_name, int peer_netns_fd);
+// Deletes the link `name` (a veth's peer goes with it). Throws std::system_error.
+void delete_link(const socket& socket, const std::string& name);
+// Sets the link `name` up. Throws std::system_error.
+void set_up(const socket& socket, const std::string& name);
+// The IPv4 addresses of link `index`. Throws std::system_error.
+std::vector<net::ipv4_cidr> addresses(const socket& socket, int index);
+// Adds `address` to link `index`. Returns false if it is there already. Throws std::system_error.
+bool add_address(const socket& socket, int index, const net::ipv4_cidr& address);
+// Adds the default route via `gateway` on link `index`. Throws std::system_error.
+void add_default_route(const socket& socket, int index, uint32_t gateway);
+
+}  // namespace nsp::netlink

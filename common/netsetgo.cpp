@@ -1,0 +1,262 @@
+#include "netsetgo.hpp"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cstdlib>
+#include <iostream>
+#include <set>
+#include <stdexcept>
+
+#include "error.hpp"
+#include "netlink.hpp"
+
+namespace po = boost::program_options;
+
+namespace nsp::netsetgo {
+
+namespace {
+
+[[noreturn]] void refuse(const std::string& why) { throw std::invalid_argument("refused " + why); }
+
+std::string read_at(int directory, const char* name) {
+    const unique_fd file(::openat(directory, name, O_RDONLY | O_CLOEXEC));
+    if (!file) throw_errno(std::string("open ") + name);
+    std::string content(4096, '\0');
+    const ssize_t n = ::read(file.get(), content.data(), content.size());
+    if (n < 0) throw_errno(std::string("read ") + name);
+    content.resize(static_cast<size_t>(n));
+    return content;
+}
+
+// The real uid from a /proc/<pid>/status text ("Uid:\treal\teffective\tsaved\tfs").
+uid_t real_uid_in(const std::string& status) {
+    const size_t line = status.find("\nUid:\t");
+    if (line == std::string::npos) throw std::runtime_error("no Uid line in /proc status");
+    return static_cast<uid_t>(std::stoul(status.substr(line + 6)));
+}
+
+bool same_file(int fd, const char* path) {
+    struct stat a {
+    }, b{};
+    return ::fstat(fd, &a) == 0 && ::stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
+}
+
+void set_capabilities(uint64_t permitted, uint64_t effective) {
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2] = {};
+    for (int i = 0; i < 2; ++i) {
+        data[i].permitted = static_cast<uint32_t>(permitted >> (32 * i));
+        data[i].effective = static_cast<uint32_t>(effective >> (32 * i));
+    }
+    if (::syscall(SYS_capset, &header, data) != 0) throw_errno("limit netsetgo's capabilities");
+}
+
+constexpr uint64_t needed_capabilities =
+    (uint64_t{1} << CAP_NET_ADMIN) | (uint64_t{1} << CAP_SYS_ADMIN);
+
+// Runs the rest of a scope in the network namespace `netns`, then returns to ours.
+class in_network_namespace {
+  public:
+    explicit in_network_namespace(int netns)
+        : ours_(::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) {
+        if (!ours_) throw_errno("open our network namespace");
+        if (::setns(netns, CLONE_NEWNET) != 0)
+            throw_errno("enter the container's network namespace");
+    }
+    ~in_network_namespace() { ::setns(ours_.get(), CLONE_NEWNET); }
+    in_network_namespace(const in_network_namespace&) = delete;
+    in_network_namespace& operator=(const in_network_namespace&) = delete;
+
+  private:
+    unique_fd ours_;
+};
+
+// The bridge, made if missing and reused if present, up and carrying the bridge address.
+int ensure_bridge(const netlink::socket& host, const net::plan& plan) {
+    netlink::create_bridge(host, plan.bridge_name);  // false: it exists, maybe made by another
+    const std::optional<netlink::link> bridge = netlink::find_link(host, plan.bridge_name);
+    if (!bridge) throw_error(ENODEV, "find bridge " + plan.bridge_name);
+    if (bridge->type != "bridge")
+        throw std::runtime_error(plan.bridge_name + " exists and is not a bridge");
+    netlink::add_address(host, bridge->index, plan.bridge);  // false: it has it already
+    netlink::set_up(host, plan.bridge_name);
+    return bridge->index;
+}
+
+}  // namespace
+
+net::settings parse_arguments(int argc, const char* const argv[]) {
+    net::settings settings;
+    std::string pid, bridge_go, bridge_address_go, container_address_go, prefix_go;
+    po::options_description options("Options");
+    options.add_options()("help,h", "print this help and exit")(
+        "pid", po::value(&pid), "the pid of a process in the container's network namespace")(
+        "bridge-name", po::value(&settings.bridge_name)->default_value(settings.bridge_name),
+        "the bridge in the caller's network namespace (root only)")(
+        "bridge-address",
+        po::value(&settings.bridge_address)->default_value(settings.bridge_address),
+        "the bridge's address and subnet (root only)")(
+        "container-address", po::value(&settings.container_address),
+        "the container's address (default: the first free one after the bridge's)")(
+        "veth-prefix", po::value(&settings.veth_prefix)->default_value(settings.veth_prefix),
+        "names: <prefix>1 in the container, <prefix>-<n> on the bridge");
+    po::options_description go_spellings;
+    go_spellings.add_options()("bridgeName", po::value(&bridge_go))("bridgeAddress",
+                                                                    po::value(&bridge_address_go))(
+        "containerAddress", po::value(&container_address_go))("vethNamePrefix",
+                                                              po::value(&prefix_go));
+    po::options_description all;
+    all.add(options).add(go_spellings);
+
+    po::variables_map values;
+    try {
+        po::store(po::command_line_parser(argc, argv)
+                      .options(all)
+                      .style(po::command_line_style::unix_style |
+                             po::command_line_style::allow_long_disguise)
+                      .run(),
+                  values);
+        po::notify(values);
+    } catch (const po::error& error) {
+        throw std::invalid_argument(std::string(error.what()) + " (try --help)");
+    }
+    if (values.count("help") != 0) {
+        std::cout << "Usage: netsetgo --pid PID [OPTIONS]\n"
+                     "Connect the network namespace of PID to a bridge in ours: a veth pair, "
+                     "an address,\na default route and lo up. Meant to be installed setuid "
+                     "root (chown root; chmod 4755).\n\n"
+                  << options
+                  << "\nThe Go netsetgo's spellings -bridgeName -bridgeAddress "
+                     "-containerAddress -vethNamePrefix\nare accepted too.\n";
+        std::exit(0);
+    }
+    const std::pair<const std::string&, std::string&> go_to_ours[] = {
+        {bridge_go, settings.bridge_name},
+        {bridge_address_go, settings.bridge_address},
+        {container_address_go, settings.container_address},
+        {prefix_go, settings.veth_prefix}};
+    for (const auto& [go, ours] : go_to_ours)
+        if (!go.empty()) ours = go;
+    if (pid.empty()) throw std::invalid_argument("--pid is required (try --help)");
+    const std::optional<pid_t> parsed = net::parse_pid(pid);
+    if (!parsed) throw std::invalid_argument("bad --pid '" + pid + "': want a process id");
+    settings.pid = *parsed;
+    return settings;
+}
+
+void drop_to_caller(uid_t caller) {
+    if (geteuid() == 0 && caller != 0 && ::seteuid(caller) != 0)
+        throw_errno("switch to the caller's uid");
+}
+
+void raise_privileges() {
+    uid_t real = 0, effective = 0, saved = 0;
+    getresuid(&real, &effective, &saved);
+    if (effective != 0 && saved != 0) return;  // neither root nor setuid: the kernel decides
+    // Of root's capabilities keep only the two the set-up needs, before regaining them.
+    set_capabilities(needed_capabilities, effective == 0 ? needed_capabilities : 0);
+    if (effective != 0 && ::seteuid(0) != 0) throw_errno("regain root for the network set-up");
+}
+
+void drop_privileges_for_good(uid_t caller) {
+    const gid_t group = getgid();
+    if (::setresgid(group, group, group) != 0 || ::setresuid(caller, caller, caller) != 0)
+        throw_errno("give up root");
+}
+
+target open_target(pid_t pid, uid_t caller) {
+    const std::string proc = "/proc/" + std::to_string(pid);
+    // The pidfd pins the process: its pid cannot name another process while we hold it.
+    const unique_fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    if (!pidfd) refuse("pid " + std::to_string(pid) + ": no such process");
+    const unique_fd proc_dir(::open(proc.c_str(), O_DIRECTORY | O_PATH | O_CLOEXEC));
+    if (!proc_dir) refuse("pid " + std::to_string(pid) + ": no such process");
+    // Still alive after /proc/<pid> was opened, so that directory is this process's.
+    // Signal 0 checks permission too: only the owner (or root) may signal a process.
+    if (::syscall(SYS_pidfd_send_signal, pidfd.get(), 0, nullptr, 0) != 0)
+        refuse("pid " + std::to_string(pid) + ": " +
+               (errno == EPERM ? "it is not your process" : "no such process"));
+    if (caller != 0 && real_uid_in(read_at(proc_dir.get(), "status")) != caller)
+        refuse("pid " + std::to_string(pid) + ": it is not your process");
+
+    unique_fd netns(::openat(proc_dir.get(), "ns/net", O_RDONLY | O_CLOEXEC));
+    if (!netns) refuse("pid " + std::to_string(pid) + ": you may not open its network namespace");
+    if (same_file(netns.get(), "/proc/self/ns/net"))
+        refuse("pid " + std::to_string(pid) + ": it is in your own network namespace");
+    if (caller != 0) {
+        // The namespace must belong to a user namespace the caller made (as step05's
+        // clone(CLONE_NEWUSER|CLONE_NEWNET) does), not one someone else set up.
+        const unique_fd owner(::ioctl(netns.get(), NS_GET_USERNS));
+        uid_t owner_uid = 0;
+        if (!owner || ::ioctl(owner.get(), NS_GET_OWNER_UID, &owner_uid) != 0 ||
+            owner_uid != caller)
+            refuse("pid " + std::to_string(pid) +
+                   ": its network namespace belongs to a user namespace you do not own");
+    }
+    return target{pid, std::move(netns)};
+}
+
+outcome configure(const net::plan& plan, const target& target) {
+    const netlink::socket host;
+    const int bridge_index = ensure_bridge(host, plan);
+
+    // Leases: the host-side veth "<prefix>-<n>" holds the subnet's n-th address. Creating it
+    // is atomic (EEXIST if another netsetgo got there first), and the kernel deletes it when
+    // the container's network namespace goes away, so an exited container's lease is freed
+    // with nothing left on disk to clean up.
+    std::set<uint32_t> taken = {plan.bridge.address - plan.bridge.network()};
+    for (const netlink::link& port : netlink::links(host))
+        if (port.master == bridge_index)
+            if (const auto offset = net::lease_of(plan.veth_prefix, port.name))
+                taken.insert(*offset);
+    const uint32_t last = plan.bridge.broadcast() - plan.bridge.network() - 1;
+    uint32_t offset = 0;
+    std::string host_veth;
+    for (uint32_t candidate = 1; candidate <= last && host_veth.empty(); ++candidate) {
+        if (plan.container_address && candidate != *plan.container_address - plan.bridge.network())
+            continue;
+        if (taken.count(candidate) != 0) continue;
+        const std::string name = net::host_veth_name(plan.veth_prefix, candidate);
+        // The article creates the pair on the host and then moves one end into the container
+        // (RTM_NEWLINK with IFLA_NET_NS_PID on an existing link), which waits on the kernel
+        // to tear the device down and bring it up again in the new namespace (~26 ms here).
+        // Naming the peer's namespace at creation builds it there directly (~4 ms).
+        if (netlink::create_veth_pair(host, name, bridge_index, plan.container_veth,
+                                      target.netns.get())) {
+            host_veth = name;
+            offset = candidate;
+        }
+    }
+    if (host_veth.empty())
+        throw_error(plan.container_address ? EADDRINUSE : EADDRNOTAVAIL,
+                    "lease an address in " + plan.bridge.text() + " on " + plan.bridge_name);
+
+    const net::ipv4_cidr container{plan.bridge.network() + offset, plan.bridge.prefix_length};
+    try {
+        const in_network_namespace inside(target.netns.get());
+        const netlink::socket container_socket;
+        netlink::set_up(container_socket, "lo");
+        const std::optional<netlink::link> veth =
+            netlink::find_link(container_socket, plan.container_veth);
+        if (!veth) throw_error(ENODEV, "find " + plan.container_veth + " in the container");
+        netlink::add_address(container_socket, veth->index, container);
+        netlink::set_up(container_socket, plan.container_veth);
+        netlink::add_default_route(container_socket, veth->index, plan.bridge.address);
+    } catch (...) {
+        netlink::delete_link(host, host_veth);  // the container's end goes with it
+        throw;
+    }
+    return outcome{host_veth, container};
+}
+
+}  // namespace nsp::netsetgo

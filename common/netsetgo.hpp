@@ -1,0 +1,55 @@
+// netsetgo: the setuid-root helper that gives a container its network. Same job and
+// defaults as the Go netsetgo, but built to be installed setuid root: every argument is
+// checked before anything changes, the caller must own the container, and root privilege
+// is held only while the links are made.
+//
+//   caller's network namespace              container's network namespace (of --pid)
+//   brg0 10.10.10.1/24 ── veth-2  ════════  veth1 10.10.10.2/24, default via 10.10.10.1, lo up
+#pragma once
+
+#include <sys/types.h>
+
+#include "fd.hpp"
+#include "net_config.hpp"
+
+namespace nsp::netsetgo {
+
+// Parses netsetgo's options (--pid, --bridge-name, --bridge-address, --container-address,
+// --veth-prefix, and the Go spellings -pid -bridgeName -bridgeAddress -containerAddress
+// -vethNamePrefix). Prints --help and exits 0 when asked. Throws std::invalid_argument.
+net::settings parse_arguments(int argc, const char* const argv[]);
+
+// Works as the caller (effective uid = real uid) until raise_privileges(), so that what
+// the caller names is opened with the caller's rights. Throws std::system_error.
+void drop_to_caller(uid_t caller);
+// Regains root for the network set-up, keeping only the two capabilities it needs:
+// CAP_NET_ADMIN for rtnetlink and CAP_SYS_ADMIN for setns(2). Throws std::system_error.
+void raise_privileges();
+// Gives up root for good (real, effective and saved uid become the caller's).
+void drop_privileges_for_good(uid_t caller);
+
+// The container's network namespace, opened as the caller so that the kernel's own
+// ptrace-access check applies too.
+struct target {
+    pid_t pid;
+    unique_fd netns;
+};
+
+// Opens the network namespace of `pid`, refusing (std::invalid_argument, "refused ...")
+// unless the caller owns that process, it is not in the caller's own network namespace,
+// and (for non-root callers) that namespace belongs to a user namespace the caller owns.
+// Race-free: the process is pinned by a pidfd, and /proc/<pid> is checked to be that process.
+target open_target(pid_t pid, uid_t caller);
+
+// What configure() did.
+struct outcome {
+    std::string host_veth;
+    net::ipv4_cidr container_address;
+};
+
+// Privileged: the bridge (made if missing), a leased address, the veth pair with its
+// container end made directly in the target namespace, the address, default route and lo.
+// A failure after the veth pair exists deletes it again. Throws std::system_error.
+outcome configure(const net::plan& plan, const target& target);
+
+}  // namespace nsp::netsetgo

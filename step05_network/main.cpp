@@ -1,0 +1,42 @@
+// step05_network: add a network namespace, connected to the host by netsetgo.
+// Go series part 5 (tags 5.0 and 6.0).
+#include <sched.h>
+
+#include "net.hpp"
+#include "options.hpp"
+#include "process.hpp"
+#include "rootfs.hpp"
+#include "step.hpp"
+#include "sync.hpp"
+#include "user.hpp"
+#include "uts.hpp"
+
+int main(int argc, char* argv[]) {
+    return nsp::run_step("step05_network", [&] {
+        nsp::command_line command_line("step05_network",
+                                       "Run COMMAND as PID 1 in new UTS, user, mount, PID, IPC "
+                                       "and network namespaces, inside a BusyBox root "
+                                       "filesystem, with a veth on the bridge brg0.");
+        command_line.add_rootfs_option();
+        command_line.add_netsetgo_option();
+        const nsp::options options = command_line.parse(argc, argv);
+
+        nsp::go_ahead_pipe go_ahead;
+        // The lambda runs in the child, inside the new namespaces; clone returns its pid here.
+        nsp::process::child container = nsp::process::child::clone(
+            CLONE_NEWUTS | CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET,
+            [&] {
+                go_ahead.wait();  // until the maps exist and the network is ready
+                nsp::uts::init_from_child("ns-process");
+                nsp::rootfs::init_from_child(options.rootfs);  // /proc, /dev, pivot_root
+                nsp::process::exec_command(options.command);
+            });
+
+        // Only the parent, outside the new user namespace, may write the child's maps.
+        nsp::user::init_from_parent(container.pid());
+        // The network is made from outside too: netsetgo needs the host's side of it.
+        nsp::net::init_from_parent(container.pid(), options.netsetgo);
+        go_ahead.send();
+        return container.wait();
+    });
+}

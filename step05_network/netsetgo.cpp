@@ -1,0 +1,45 @@
+// netsetgo: give the network namespace of --pid a veth on our bridge. Installed setuid
+// root (chown root netsetgo; chmod 4755 netsetgo) so that step05 runs rootless; everything
+// that reaches it is therefore treated as hostile. See common/netsetgo.hpp.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <stdexcept>
+
+#include "error.hpp"
+#include "netsetgo.hpp"
+
+namespace {
+
+// Nothing is read from the environment: it belongs to the caller. libnl's constructors read
+// NLDBG (and print debug output) before main runs, so the environment is emptied earlier
+// still, from the executable's preinit_array, which runs before any shared library's
+// constructors. Emptying the array in place also empties the environ glibc sets up later.
+void clear_environment(int, char**, char** environment) { environment[0] = nullptr; }
+[[gnu::section(".preinit_array"),
+  gnu::used]] void (*const clear_environment_first)(int, char**, char**) = clear_environment;
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+    const uid_t caller = getuid();
+    try {
+        nsp::netsetgo::drop_to_caller(caller);
+        const nsp::net::settings request = nsp::netsetgo::parse_arguments(argc, argv);
+        const nsp::net::plan plan = nsp::net::check(request, caller);
+        const nsp::netsetgo::target target = nsp::netsetgo::open_target(plan.pid, caller);
+
+        nsp::netsetgo::raise_privileges();
+        nsp::netsetgo::configure(plan, target);
+        nsp::netsetgo::drop_privileges_for_good(caller);
+        return EXIT_SUCCESS;
+    } catch (const std::system_error& error) {
+        nsp::report_error("netsetgo", error.code().value(), nsp::operation_of(error));
+    } catch (const std::invalid_argument& error) {
+        nsp::report_error("netsetgo", 0, error.what());
+        return 2;
+    } catch (const std::exception& error) {
+        nsp::report_error("netsetgo", 0, error.what());
+    }
+    return EXIT_FAILURE;
+}

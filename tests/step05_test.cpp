@@ -1,0 +1,168 @@
+// step05_network: + a network namespace wired to a bridge by netsetgo. Every test runs in a
+// network namespace of its own (unshare --net), so the host's network is never touched.
+// Rootless runs use the setuid-root copy of netsetgo the harness installs.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "harness.hpp"
+
+using namespace nsp::test;
+
+namespace {
+
+class Step05 : public ::testing::TestWithParam<as> {
+  protected:
+    void SetUp() override {
+        if (const std::string reason = cannot_run_as(as::root); !reason.empty())
+            GTEST_SKIP() << reason << " (a network namespace of the test's own needs root)";
+    }
+    // A shell script run as root in a fresh network namespace; `$STEP` starts step05 as the
+    // parameter says (root, or uid 65534 with the setuid netsetgo).
+    result in_fresh_network(const std::string& script) {
+        const std::string step =
+            (GetParam() == as::rootless
+                 ? "/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups "
+                 : "") +
+            copy->bin("step05_network") + " --rootfs " + copy->rootfs();
+        return run("/bin/sh", {"-c", "STEP='" + step + "'; cd /; " + script},
+                   {.own_network_namespace = true, .timeout = std::chrono::seconds(60)});
+    }
+    std::shared_ptr<installation> copy = installation::get();
+};
+
+// The Go suite at tag 6.0.
+TEST_P(Step05, FirstContainerGets10_10_10_2OnVeth1) {
+    const result r = in_fresh_network("echo 'ip addr' | $STEP");
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_NE(r.out.find("inet 10.10.10.2/24 scope global veth1"), std::string::npos) << r.out;
+}
+
+TEST_P(Step05, PingsTheGateway) {
+    const result r = in_fresh_network("echo 'ping -c 1 -W 1 10.10.10.1' | $STEP");
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_NE(r.out.find("1 packets transmitted, 1 packets received, 0% packet loss"),
+              std::string::npos)
+        << r.out;
+}
+
+TEST_P(Step05, HostnameIsNsProcess) {
+    const result r = in_fresh_network("$STEP hostname");
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_EQ(r.out, "ns-process\n");
+}
+
+TEST_P(Step05, LoopbackIsUpAndTheDefaultRouteGoesViaTheBridge) {
+    const result r = in_fresh_network("echo 'ip link show lo; ip route' | $STEP");
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_NE(r.out.find("<LOOPBACK,UP,LOWER_UP>"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("default via 10.10.10.1 dev veth1"), std::string::npos) << r.out;
+}
+
+TEST_P(Step05, NetworkNamespaceDiffersFromTheHosts) {
+    const result r =
+        in_fresh_network("readlink /proc/self/ns/net; $STEP readlink /proc/self/ns/net");
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    const std::vector<std::string> lines = lines_of(r.out);
+    ASSERT_EQ(lines.size(), 2u) << r.out;
+    EXPECT_TRUE(lines[1].starts_with("net:[")) << lines[1];
+    EXPECT_NE(lines[0], lines[1]);
+}
+
+// Shell text that holds containers open: they block reading the fifo $HOLD until the
+// script runs release; their output goes to the fifo $READY, which the script reads.
+// Blocking reads on pipes, no sleeps.
+const char* const hold_and_ready =
+    "HOLD=/tmp/nsp-hold-$$; READY=/tmp/nsp-ready-$$; mkfifo $HOLD $READY\n"
+    "exec 3<>$READY 4<>$HOLD\n"
+    "release() { exec 4>&-; wait; rm -f $HOLD $READY; }\n";
+
+// The kernel deletes the host end when the container's namespace is freed, a moment after
+// the container exits: wait for that, bounded.
+const char* const until_no_veth_is_left =
+    "timeout 10 sh -c 'while ip -o link show type veth | grep -q .; do sleep 0.05; done' "
+    "&& echo no-veth-left\n";
+
+TEST_P(Step05, TheHostSideIsABridgePortThatGoesAwayWithTheContainer) {
+    const result r = in_fresh_network(
+        std::string(hold_and_ready) +
+        "$STEP /bin/sh -c 'echo started; read line' <$HOLD >&3 3>&- 4>&- &\n"
+        "read started <&3; echo $started\n"
+        "ip -o link show master brg0 | grep -o 'veth-[0-9]*'\n"
+        "release\n" +
+        until_no_veth_is_left + "ip -o addr show brg0 | grep -o '10.10.10.1/24'\n");
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_EQ(r.out, "started\nveth-2\nno-veth-left\n10.10.10.1/24\n");
+}
+
+TEST_P(Step05, EightContainersAtOnceEachGetTheirOwnAddress) {
+    // All eight stay up until each has reported, so no address is freed and reused.
+    const result r = in_fresh_network(
+        std::string(hold_and_ready) +
+        "for i in 1 2 3 4 5 6 7 8; do\n"
+        "  $STEP /bin/sh -c 'ip -4 -o addr show veth1 | grep -o \"inet [0-9./]*\"; "
+        "ping -c 1 -W 2 10.10.10.1 >/dev/null && echo reached; read line' "
+        "<$HOLD >&3 2>&1 3>&- 4>&- &\n"
+        "done\n"
+        "for n in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do read line <&3; echo \"$line\"; done\n"
+        "release\n" +
+        until_no_veth_is_left);
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    std::set<std::string> addresses;
+    int reached = 0;
+    for (const std::string& line : lines_of(r.out)) {
+        if (line.starts_with("inet ")) addresses.insert(line);
+        if (line == "reached") ++reached;
+    }
+    EXPECT_EQ(addresses.size(), 8u) << r.out;
+    for (const std::string& address : addresses) {
+        const int host = std::stoi(address.substr(address.rfind('.') + 1));
+        EXPECT_TRUE(address.ends_with("/24") && host >= 2 && host <= 9) << address;
+    }
+    EXPECT_EQ(reached, 8) << r.out;
+    EXPECT_NE(r.out.find("no-veth-left"), std::string::npos) << r.out;
+}
+
+TEST_P(Step05, MissingNetsetgoSaysHowToInstallIt) {
+    const result r = in_fresh_network("$STEP --netsetgo /does/not/exist /bin/true");
+    EXPECT_EQ(r.exit_status, 125);
+    EXPECT_NE(r.err.find("step05_network: run netsetgo /does/not/exist: No such file or "
+                         "directory\n"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("chown root netsetgo && chmod 4755 netsetgo"), std::string::npos) << r.err;
+}
+
+TEST_P(Step05, ExitStatusIsTheCommands) {
+    EXPECT_EQ(in_fresh_network("$STEP /bin/sh -c 'exit 5'").exit_status, 5);
+}
+
+INSTANTIATE_TEST_SUITE_P(AsRootAndRootless, Step05, ::testing::Values(as::root, as::rootless),
+                         [](const auto& info) {
+                             return info.param == as::root ? "root" : "rootless";
+                         });
+
+// Without the setuid bit netsetgo cannot make the links: the runtime shows netsetgo's error
+// with its hint, kills the container (the command never starts) and exits 125.
+TEST(Step05Rootless, HelperWithoutSetuidFailsCleanly) {
+    if (const std::string reason = cannot_run_as(as::root); !reason.empty()) GTEST_SKIP() << reason;
+    const auto copy = installation::get();
+    const std::string plain_helper = (copy->dir() / "netsetgo-not-setuid").string();
+    const result r =
+        run("/bin/sh",
+            {"-c",
+             "cp " + copy->bin("netsetgo") + " " + plain_helper + " && chmod 0755 " + plain_helper +
+                 " && /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups " +
+                 copy->bin("step05_network") + " --rootfs " + copy->rootfs() + " --netsetgo " +
+                 plain_helper + " /bin/echo started; echo status=$?; rm " + plain_helper},
+            {.own_network_namespace = true});
+    EXPECT_EQ(r.out, "status=125\n");
+    EXPECT_NE(r.err.find("netsetgo: create bridge brg0: Operation not permitted"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("chmod 4755"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("step05_network: netsetgo --pid "), std::string::npos) << r.err;
+    EXPECT_EQ(processes_mentioning(copy->dir().string()), std::vector<pid_t>{});
+}
+
+}  // namespace
