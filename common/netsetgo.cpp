@@ -11,13 +11,13 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
-#include <cstdlib>
-#include <iostream>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 
 #include "error.hpp"
 #include "netlink.hpp"
+#include "options.hpp"
 
 namespace po = boost::program_options;
 
@@ -131,14 +131,15 @@ net::settings parse_arguments(int argc, const char* const argv[]) {
         throw std::invalid_argument(std::string(error.what()) + " (try --help)");
     }
     if (values.count("help") != 0) {
-        std::cout << "Usage: netsetgo --pid PID [OPTIONS]\n"
-                     "Connect the network namespace of PID to a bridge in ours: a veth pair, "
-                     "an address,\na default route and lo up. Meant to be installed setuid "
-                     "root (chown root; chmod 4755).\n\n"
-                  << options
-                  << "\nThe Go netsetgo's spellings -bridgeName -bridgeAddress "
-                     "-containerAddress -vethNamePrefix\nare accepted too.\n";
-        std::exit(0);
+        std::ostringstream help;
+        help << "Usage: netsetgo --pid PID [OPTIONS]\n"
+                "Connect the network namespace of PID to a bridge in ours: a veth pair, "
+                "an address,\na default route and lo up. Meant to be installed setuid "
+                "root (chown root; chmod 4755).\n\n"
+             << options
+             << "\nThe Go netsetgo's spellings -bridgeName -bridgeAddress "
+                "-containerAddress -vethNamePrefix\nare accepted too.\n";
+        throw help_requested(help.str());
     }
     const std::pair<const std::string&, std::string&> go_to_ours[] = {
         {bridge_go, settings.bridge_name},

@@ -16,7 +16,8 @@ namespace nsp::netsetgo {
 
 // Parses netsetgo's options (--pid, --bridge-name, --bridge-address, --container-address,
 // --veth-prefix, and the Go spellings -pid -bridgeName -bridgeAddress -containerAddress
-// -vethNamePrefix). Prints --help and exits 0 when asked. Throws std::invalid_argument.
+// -vethNamePrefix). Throws help_requested (options.hpp) for --help and
+// std::invalid_argument for anything malformed.
 net::settings parse_arguments(int argc, const char* const argv[]);
 
 // Works as the caller (effective uid = real uid) until raise_privileges(), so that what

@@ -3,9 +3,8 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
-#include <cstdlib>
 #include <filesystem>
-#include <iostream>
+#include <sstream>
 #include <stdexcept>
 
 #include "error.hpp"
@@ -74,15 +73,16 @@ options command_line::parse(int argc, const char* const argv[]) const {
     }
 
     if (values.count("help") != 0) {
-        std::cout << "Usage: " << program_ << " [OPTIONS] [--] [COMMAND [ARG...]]\n"
-                  << summary_ << "\nWithout COMMAND it runs /bin/sh.\n\n"
-                  << visible
-                  << "\nLong options also take the form -name VALUE.\n"
-                     "Exit status: the command's own; 128+N if it died of signal N;\n"
-                     "  125 if "
-                  << program_ << " itself failed, 126 if the command cannot be executed,\n"
-                  << "  127 if it does not exist.\n";
-        std::exit(0);
+        std::ostringstream help;
+        help << "Usage: " << program_ << " [OPTIONS] [--] [COMMAND [ARG...]]\n"
+             << summary_ << "\nWithout COMMAND it runs /bin/sh.\n\n"
+             << visible
+             << "\nLong options also take the form -name VALUE.\n"
+                "Exit status: the command's own; 128+N if it died of signal N;\n"
+                "  125 if "
+             << program_ << " itself failed, 126 if the command cannot be executed,\n"
+             << "  127 if it does not exist.\n";
+        throw help_requested(help.str());
     }
     if (parsed.command.empty()) parsed.command = {"/bin/sh"};
     return parsed;

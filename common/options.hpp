@@ -5,11 +5,19 @@
 // command, so "step02_user id -u" needs no "--".
 #pragma once
 
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace nsp {
+
+// Thrown by a parser when --help was asked for; what() is the help text, which the caller
+// prints to stdout before exiting 0. Not an error: nothing is wrong with the command line.
+class help_requested : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
 
 struct options {
     std::vector<std::string> command;  // default: /bin/sh
@@ -25,8 +33,8 @@ class command_line {
     void add_rootfs_option();
     // step05: --netsetgo PATH, default netsetgo beside the running executable.
     void add_netsetgo_option();
-    // Parses argv. Prints --help and exits 0 when asked to; throws std::invalid_argument
-    // (the message says what is wrong and to try --help) for anything it cannot parse.
+    // Parses argv. Throws help_requested for --help, and std::invalid_argument (the message
+    // says what is wrong and to try --help) for anything it cannot parse.
     options parse(int argc, const char* const argv[]) const;
 
   private:

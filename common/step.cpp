@@ -1,8 +1,10 @@
 #include "step.hpp"
 
+#include <iostream>
 #include <stdexcept>
 
 #include "error.hpp"
+#include "options.hpp"
 #include "process.hpp"
 
 namespace nsp {
@@ -10,6 +12,9 @@ namespace nsp {
 int run_step(std::string_view program, const std::function<int()>& body) {
     try {
         return body();
+    } catch (const help_requested& help) {
+        std::cout << help.what();
+        return 0;
     } catch (const process::child_failed& failed) {
         report_error(program, failed.failure.error, failed.failure.what);
         return failed.failure.exit_status;

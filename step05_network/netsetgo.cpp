@@ -4,10 +4,12 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <iostream>
 #include <stdexcept>
 
 #include "error.hpp"
 #include "netsetgo.hpp"
+#include "options.hpp"
 
 namespace {
 
@@ -32,6 +34,9 @@ int main(int argc, char* argv[]) {
         nsp::netsetgo::raise_privileges();
         nsp::netsetgo::configure(plan, target);
         nsp::netsetgo::drop_privileges_for_good(caller);
+        return EXIT_SUCCESS;
+    } catch (const nsp::help_requested& help) {
+        std::cout << help.what();
         return EXIT_SUCCESS;
     } catch (const std::system_error& error) {
         nsp::report_error("netsetgo", error.code().value(), nsp::operation_of(error));

@@ -198,6 +198,17 @@ TEST(CommandLine, CommandStartsAtTheFirstWordOrAfterTheDashes) {
               (std::vector<std::string>{"-weird", "--x"}));
 }
 
+TEST(CommandLine, HelpIsNotAnError) {
+    try {
+        parse({"--rootfs", "/r", "-h"});
+        ADD_FAILURE() << "no help_requested";
+    } catch (const nsp::help_requested& help) {
+        const std::string text = help.what();
+        EXPECT_TRUE(text.starts_with("Usage: stepNN [OPTIONS] [--] [COMMAND [ARG...]]\n")) << text;
+        EXPECT_NE(text.find("--rootfs"), std::string::npos) << text;
+    }
+}
+
 TEST(CommandLine, RejectsWhatItDoesNotKnow) {
     EXPECT_THROW(parse({"--nope"}), std::invalid_argument);
     EXPECT_THROW(parse({"--rootfs"}), std::invalid_argument);
