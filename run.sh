@@ -1,10 +1,16 @@
 #!/bin/sh
 # One entry point for learners and CI:
-#   ./run.sh demo    install what is missing, build, start the newest step's container
-#                    (step05, inside a network namespace of its own)
-#   ./run.sh test    install what is missing, build, run every test suite
-#   ./run.sh build   install what is missing and build
-#   ./run.sh setup   only install the Debian packages the project needs
+#   ./run.sh demo      install what is missing, build, start the newest step's container
+#                      (step05, inside a network namespace of its own)
+#   ./run.sh test      install what is missing, build, run every test suite
+#   ./run.sh build     install what is missing and build
+#   ./run.sh setup     only install the Debian packages the project needs
+# Hardening (CI runs all of these after `test`):
+#   ./run.sh sanitize  the test suites again, built with AddressSanitizer + UBSan (build-asan/)
+#   ./run.sh tidy      clang-tidy over common/ and the steps; fails on any warning
+#   ./run.sh fuzz [S]  libFuzzer on the argument parsers, S seconds per target (build-fuzz/)
+#   ./run.sh soak      1,000 starts of each step and 50 rounds of 8 concurrent containers
+#   ./run.sh bench     start-up benchmark against the kernel floor (docs/performance.md)
 set -eu
 cd "$(dirname "$0")"
 
@@ -13,10 +19,12 @@ cd "$(dirname "$0")"
 packages="g++ cmake make pkg-config googletest libgtest-dev libboost1.81-dev
   libboost-filesystem1.81-dev libboost-program-options1.81-dev libnl-route-3-dev
   busybox-static iproute2 procps util-linux"
+# Only for the hardening checks: clang for clang-tidy and libFuzzer.
+hardening_packages="clang clang-tidy libclang-rt-14-dev"
 
-setup() {
+install_missing() {
     missing=""
-    for package in $packages; do
+    for package in "$@"; do
         dpkg-query -W -f='${Status}\n' "$package" 2>/dev/null | grep -q "ok installed" ||
             missing="$missing $package"
     done
@@ -31,9 +39,14 @@ setup() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
 }
 
+setup() {
+    # shellcheck disable=SC2086 # one word per package
+    install_missing $packages
+}
+
 build() {
     setup
-    cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake --preset default >/dev/null
     cmake --build build -j"$(nproc)"
 }
 
@@ -50,10 +63,37 @@ demo)
     ;;
 test)
     build
-    ctest --test-dir build --output-on-failure -j"$(nproc)"
+    ctest --test-dir build --output-on-failure -j"$(nproc)" -LE soak
+    ;;
+sanitize)
+    setup
+    cmake --preset asan >/dev/null
+    cmake --build build-asan -j"$(nproc)"
+    ctest --test-dir build-asan --output-on-failure -j"$(nproc)" -LE soak
+    ;;
+tidy)
+    build
+    # shellcheck disable=SC2086
+    install_missing $hardening_packages
+    run-clang-tidy -quiet -p build 'common/.*\.cpp$' 'step0[1-5]_[a-z]+/.*\.cpp$'
+    ;;
+fuzz)
+    setup
+    # shellcheck disable=SC2086
+    install_missing $hardening_packages
+    tests/fuzz/run-fuzz.sh "${2:-20}"
+    ;;
+soak)
+    build
+    ctest --test-dir build --output-on-failure -L soak
+    ;;
+bench)
+    build
+    cmake --build build --target nsp_bench
+    build/tests/bench/nsp_bench
     ;;
 *)
-    echo "usage: ./run.sh demo|test|build|setup" >&2
+    echo "usage: ./run.sh demo|test|build|setup|sanitize|tidy|fuzz [SECONDS]|soak|bench" >&2
     exit 2
     ;;
 esac

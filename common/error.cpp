@@ -9,10 +9,10 @@
 
 namespace nsp {
 
-void throw_errno(std::string what) { throw_error(errno, std::move(what)); }
+void throw_errno(const std::string& what) { throw_error(errno, what); }
 
-void throw_error(int err, std::string what) {
-    throw std::system_error(err, std::system_category(), std::move(what));
+void throw_error(int err, const std::string& what) {
+    throw std::system_error(err, std::system_category(), what);
 }
 
 std::string operation_of(const std::system_error& error) {

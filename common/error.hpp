@@ -18,9 +18,9 @@ inline constexpr int exit_cannot_execute = 126;  // the command exists but canno
 inline constexpr int exit_not_found = 127;       // the command does not exist
 
 // Throws std::system_error for the current errno; `what` names the operation and its argument.
-[[noreturn]] void throw_errno(std::string what);
+[[noreturn]] void throw_errno(const std::string& what);
 // Throws std::system_error for error code `err` (an errno value).
-[[noreturn]] void throw_error(int err, std::string what);
+[[noreturn]] void throw_error(int err, const std::string& what);
 
 // The operation a std::system_error names, without the ": reason" that what() appends.
 std::string operation_of(const std::system_error& error);

@@ -4,7 +4,6 @@
 #include <linux/capability.h>
 #include <linux/nsfs.h>
 #include <sched.h>
-#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>

@@ -1,12 +1,15 @@
 #include "process.hpp"
 
 #include <sched.h>
-#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
+#include <csignal>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#endif
 #include <cstdlib>
 #include <string>
 
@@ -59,6 +62,19 @@ std::string clone_flag_names(int flags) {
     return text;
 }
 
+// The child's stack. Without CLONE_VM the child gets a copy-on-write copy of our memory, so
+// this buffer is the child's own; it is not touched in the parent.
+alignas(64) char child_stack[1 << 20];
+
+// AddressSanitizer tracks one stack per thread; tell it the child now runs on child_stack,
+// or the unwinding of an exception there looks like a stack overflow to it.
+void tell_sanitizer_about_the_child_stack() {
+#if defined(__SANITIZE_ADDRESS__)
+    __sanitizer_start_switch_fiber(nullptr, child_stack, sizeof child_stack);
+    __sanitizer_finish_switch_fiber(nullptr, nullptr, nullptr);
+#endif
+}
+
 struct child_start {
     std::function<void()>* init;
     error_pipe* errors;
@@ -66,6 +82,7 @@ struct child_start {
 
 // The first code that runs in the child, on the stack given to clone(2).
 int child_main(void* arg) {
+    tell_sanitizer_about_the_child_stack();
     auto& start = *static_cast<child_start*>(arg);
     start.errors->close_in_child();
     try {
@@ -79,10 +96,6 @@ int child_main(void* arg) {
         _exit(failure.exit_status);
     }
 }
-
-// The child's stack. Without CLONE_VM the child gets a copy-on-write copy of our memory, so
-// this buffer is the child's own; it is not touched in the parent.
-alignas(64) char child_stack[1 << 20];
 
 }  // namespace
 
@@ -112,6 +125,7 @@ void exec_command(const std::vector<std::string>& command) {
     if (term != nullptr) setenv("TERM", term_value.c_str(), 1);
 
     std::vector<char*> argv;
+    argv.reserve(command.size() + 1);
     for (const std::string& word : command)
         argv.push_back(const_cast<char*>(word.c_str()));
     argv.push_back(nullptr);
@@ -127,7 +141,7 @@ child child::clone(int flags, std::function<void()> init) {
     if (pid < 0) throw_errno("clone a child with " + clone_flag_names(flags));
     errors.close_in_parent();
     start_forwarding_signals(pid);
-    return child(pid, std::move(errors));
+    return {pid, std::move(errors)};
 }
 
 child::child(child&& other) noexcept
