@@ -9,7 +9,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <boost/program_options.hpp>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -117,18 +116,7 @@ net::settings parse_arguments(int argc, const char* const argv[]) {
     po::options_description all;
     all.add(options).add(go_spellings);
 
-    po::variables_map values;
-    try {
-        po::store(po::command_line_parser(argc, argv)
-                      .options(all)
-                      .style(po::command_line_style::unix_style |
-                             po::command_line_style::allow_long_disguise)
-                      .run(),
-                  values);
-        po::notify(values);
-    } catch (const po::error& error) {
-        throw std::invalid_argument(std::string(error.what()) + " (try --help)");
-    }
+    const po::variables_map values = parse_argv(argc, argv, all);
     if (values.count("help") != 0) {
         std::ostringstream help;
         help << "Usage: netsetgo --pid PID [OPTIONS]\n"

@@ -18,18 +18,25 @@ namespace {
 // Boost.Program_options would read "id -u" as the command "id" and an option "-u". A style
 // parser that runs before the others turns the first non-option word and everything after
 // it into the command.
-std::vector<po::option> rest_is_the_command(std::vector<std::string>& args) {
-    std::vector<po::option> command;
-    if (args.empty() || args.front().starts_with('-')) return command;
-    for (const std::string& word : args) {
-        po::option part("command", {word});
-        part.original_tokens = {word};
-        part.position_key = static_cast<int>(command.size());
-        command.push_back(std::move(part));
+class rest_is_the_command {
+  public:
+    explicit rest_is_the_command(const char* name) : name_(name) {}
+    std::vector<po::option> operator()(std::vector<std::string>& args) const {
+        std::vector<po::option> command;
+        if (args.empty() || args.front().starts_with('-')) return command;
+        for (const std::string& word : args) {
+            po::option part(name_, {word});
+            part.original_tokens = {word};
+            part.position_key = static_cast<int>(command.size());
+            command.push_back(std::move(part));
+        }
+        args.clear();
+        return command;
     }
-    args.clear();
-    return command;
-}
+
+  private:
+    const char* name_;
+};
 
 }  // namespace
 
@@ -53,24 +60,7 @@ options command_line::parse(int argc, const char* const argv[]) const {
             "the network helper (setuid root to run rootless)");
     po::options_description all;
     all.add(visible).add_options()("command", po::value(&parsed.command));
-    po::positional_options_description positional;
-    positional.add("command", -1);
-
-    po::variables_map values;
-    try {
-        const int style =
-            po::command_line_style::unix_style | po::command_line_style::allow_long_disguise;
-        po::store(po::command_line_parser(argc, argv)
-                      .options(all)
-                      .positional(positional)
-                      .style(style)
-                      .extra_style_parser(rest_is_the_command)
-                      .run(),
-                  values);
-        po::notify(values);
-    } catch (const po::error& error) {
-        throw std::invalid_argument(std::string(error.what()) + " (try --help)");
-    }
+    const po::variables_map values = parse_argv(argc, argv, all, "command");
 
     if (values.count("help") != 0) {
         std::ostringstream help;
@@ -86,6 +76,26 @@ options command_line::parse(int argc, const char* const argv[]) const {
     }
     if (parsed.command.empty()) parsed.command = {"/bin/sh"};
     return parsed;
+}
+
+po::variables_map parse_argv(int argc, const char* const argv[],
+                             const po::options_description& options, const char* command_name) {
+    po::command_line_parser parser(argc, argv);
+    parser.options(options).style(po::command_line_style::unix_style |
+                                  po::command_line_style::allow_long_disguise);
+    po::positional_options_description positional;
+    if (command_name != nullptr) {
+        positional.add(command_name, -1);
+        parser.positional(positional).extra_style_parser(rest_is_the_command(command_name));
+    }
+    po::variables_map values;
+    try {
+        po::store(parser.run(), values);
+        po::notify(values);
+    } catch (const po::error& error) {
+        throw std::invalid_argument(std::string(error.what()) + " (try --help)");
+    }
+    return values;
 }
 
 std::string beside_this_executable(std::string_view name) {

@@ -5,6 +5,7 @@
 // command, so "step02_user id -u" needs no "--".
 #pragma once
 
+#include <boost/program_options.hpp>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -41,6 +42,14 @@ class command_line {
     std::string program_, summary_;
     bool rootfs_ = false, netsetgo_ = false;
 };
+
+// Runs Boost.Program_options over argv in the project's style: "--name VALUE",
+// "--name=VALUE" and "-name VALUE". With `command_name`, the first word that is not an option
+// and every word after it become the positional option of that name. Throws
+// std::invalid_argument (the message ends "(try --help)").
+boost::program_options::variables_map parse_argv(
+    int argc, const char* const argv[], const boost::program_options::options_description& options,
+    const char* command_name = nullptr);
 
 // The path of `name` in the directory of the running executable.
 std::string beside_this_executable(std::string_view name);
