@@ -205,4 +205,8 @@ std::vector<pid_t> processes_mentioning(const std::string& text) {
     return found;
 }
 
+std::string user_name(const ::testing::TestParamInfo<as>& info) {
+    return info.param == as::root ? "root" : "rootless";
+}
+
 }  // namespace nsp::test

@@ -3,6 +3,7 @@
 // network namespace of its own when asked.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -94,5 +95,31 @@ std::string tree_listing(const std::filesystem::path& dir);
 std::string host_mounts();
 // Pids of live processes whose command line mentions `text`.
 std::vector<pid_t> processes_mentioning(const std::string& text);
+
+// A suite that runs each test twice: as root, and rootless (as uid 65534 when the tests run
+// as root, else as the invoking user). in_container() runs the installed copy of `step`,
+// with `leading_args` (e.g. --rootfs) before the test's own.
+class step_suite : public ::testing::TestWithParam<as> {
+  protected:
+    explicit step_suite(const std::string& step_name, std::vector<std::string> leading_args = {})
+        : step(copy->bin(step_name)), leading_args_(std::move(leading_args)) {}
+    void SetUp() override {
+        if (const std::string reason = cannot_run_as(GetParam()); !reason.empty())
+            GTEST_SKIP() << reason;
+    }
+    result in_container(const std::vector<std::string>& args, const std::string& input = "") {
+        std::vector<std::string> all = leading_args_;
+        all.insert(all.end(), args.begin(), args.end());
+        return run(step, all, {.input = input, .user = GetParam()});
+    }
+    std::shared_ptr<installation> copy = installation::get();
+    std::string step;
+
+  private:
+    std::vector<std::string> leading_args_;
+};
+
+// Names the two instantiations "root" and "rootless" in test names.
+std::string user_name(const ::testing::TestParamInfo<as>& info);
 
 }  // namespace nsp::test

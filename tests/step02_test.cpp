@@ -9,17 +9,9 @@ using namespace nsp::test;
 
 namespace {
 
-class Step02 : public ::testing::TestWithParam<as> {
+class Step02 : public step_suite {
   protected:
-    void SetUp() override {
-        if (const std::string reason = cannot_run_as(GetParam()); !reason.empty())
-            GTEST_SKIP() << reason;
-    }
-    result in_container(const std::vector<std::string>& args, const std::string& input = "") {
-        return run(step, args, {.input = input, .user = GetParam()});
-    }
-    std::shared_ptr<installation> copy = installation::get();
-    std::string step = copy->bin("step02_user");
+    Step02() : step_suite("step02_user") {}
 };
 
 TEST_P(Step02, IdIsRootInside) {
@@ -95,9 +87,7 @@ TEST_P(Step02, ShellFromAPipeSeesItsPrompt) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AsRootAndRootless, Step02, ::testing::Values(as::root, as::rootless),
-                         [](const auto& info) {
-                             return info.param == as::root ? "root" : "rootless";
-                         });
+                         user_name);
 
 // The diagnosis a learner gets when user namespaces are limited. Simulated without touching
 // the host: in a user namespace of the test's own, user.max_user_namespaces is set to 0.

@@ -8,17 +8,9 @@ using namespace nsp::test;
 
 namespace {
 
-class Step03 : public ::testing::TestWithParam<as> {
+class Step03 : public step_suite {
   protected:
-    void SetUp() override {
-        if (const std::string reason = cannot_run_as(GetParam()); !reason.empty())
-            GTEST_SKIP() << reason;
-    }
-    result in_container(const std::vector<std::string>& args, const std::string& input = "") {
-        return run(step, args, {.input = input, .user = GetParam()});
-    }
-    std::shared_ptr<installation> copy = installation::get();
-    std::string step = copy->bin("step03_mount");
+    Step03() : step_suite("step03_mount") {}
 };
 
 TEST_P(Step03, EveryNamespaceDiffersFromTheHosts) {
@@ -86,8 +78,6 @@ TEST_P(Step03, ExitStatusesAreTheContract) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AsRootAndRootless, Step03, ::testing::Values(as::root, as::rootless),
-                         [](const auto& info) {
-                             return info.param == as::root ? "root" : "rootless";
-                         });
+                         user_name);
 
 }  // namespace

@@ -12,19 +12,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class Step04 : public ::testing::TestWithParam<as> {
+class Step04 : public step_suite {
   protected:
-    void SetUp() override {
-        if (const std::string reason = cannot_run_as(GetParam()); !reason.empty())
-            GTEST_SKIP() << reason;
-    }
-    result in_container(const std::vector<std::string>& args, const std::string& input = "") {
-        std::vector<std::string> all = {"--rootfs", copy->rootfs()};
-        all.insert(all.end(), args.begin(), args.end());
-        return run(step, all, {.input = input, .user = GetParam()});
-    }
-    std::shared_ptr<installation> copy = installation::get();
-    std::string step = copy->bin("step04_rootfs");
+    Step04() : step_suite("step04_rootfs", {"--rootfs", installation::get()->rootfs()}) {}
 };
 
 // The Go suite at tag 4.1, one expectation each.
@@ -135,9 +125,7 @@ TEST_P(Step04, FiftyRunsLeaveTheHostAsItWas) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AsRootAndRootless, Step04, ::testing::Values(as::root, as::rootless),
-                         [](const auto& info) {
-                             return info.param == as::root ? "root" : "rootless";
-                         });
+                         user_name);
 
 TEST(Step04Defaults, UsesTheBuildRootfsWithoutOptions) {
     if (const std::string reason = cannot_run_as(as::root); !reason.empty()) GTEST_SKIP() << reason;

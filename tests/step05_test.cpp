@@ -138,9 +138,7 @@ TEST_P(Step05, ExitStatusIsTheCommands) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AsRootAndRootless, Step05, ::testing::Values(as::root, as::rootless),
-                         [](const auto& info) {
-                             return info.param == as::root ? "root" : "rootless";
-                         });
+                         user_name);
 
 // Without the setuid bit netsetgo cannot make the links: the runtime shows netsetgo's error
 // with its hint, kills the container (the command never starts) and exits 125.
