@@ -1,0 +1,349 @@
+// The documentation's examples still hold. Every ```console block in docs/en/*.md and
+// docs/zh/*.md is run: each "$ " line is a command (run from the repository root by /bin/sh,
+// stdout and stderr together, in a fresh network namespace), and the lines after it are the
+// output it must print. "<…>" (or "<...>") in an expected line stands for any text within that
+// line. See docs/README.md, "How the examples are tested".
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "harness.hpp"
+
+using namespace nsp::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path docs_dir = fs::path(NSP_SOURCE_DIR) / "docs";
+
+// One "$ command" of a console block and the output shown under it.
+struct example {
+    std::string file;  // as a reader names it: docs/en/01-uts.md
+    int line = 0;      // of the "$ " line
+    std::string command;
+    std::vector<std::string> expected;
+};
+
+std::string without_trailing_space(std::string text) {
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r'))
+        text.pop_back();
+    return text;
+}
+
+// The examples of one Markdown text. A command line ending in a backslash continues on the
+// next line, as in a shell.
+std::vector<example> examples_in(const std::string& markdown, const std::string& file) {
+    std::vector<example> found;
+    std::istringstream stream(markdown);
+    bool in_console = false, in_other_fence = false, has_command = false, continues = false;
+    int number = 0;
+    for (std::string line; std::getline(stream, line);) {
+        ++number;
+        line = without_trailing_space(line);
+        if (in_console || in_other_fence) {
+            if (line == "```") {
+                in_console = in_other_fence = false;
+            } else if (in_console && continues) {
+                found.back().command += "\n" + line;
+                continues = line.ends_with('\\');
+            } else if (in_console && line.starts_with("$ ")) {
+                found.push_back({file, number, line.substr(2), {}});
+                has_command = true;
+                continues = line.ends_with('\\');
+            } else if (in_console && has_command) {
+                found.back().expected.push_back(line);
+            } else if (in_console) {
+                found.push_back({file, number, "", {line}});  // reported: output of no command
+            }
+        } else if (line.starts_with("```")) {
+            in_console = line == "```console";
+            in_other_fence = !in_console;
+            has_command = continues = false;
+        }
+    }
+    return found;
+}
+
+// Whether `actual` is `expected` with each placeholder standing for any text.
+bool line_matches(std::string_view expected, std::string_view actual) {
+    std::vector<std::string_view> parts;
+    for (;;) {
+        const size_t unicode = expected.find("<…>");
+        const size_t ascii = expected.find("<...>");
+        const size_t at = std::min(unicode, ascii);
+        if (at == std::string_view::npos) {
+            parts.push_back(expected);
+            break;
+        }
+        parts.push_back(expected.substr(0, at));
+        expected.remove_prefix(at + (at == unicode ? std::string_view("<…>").size() : 5));
+    }
+    if (parts.size() == 1) return parts.front() == actual;
+    if (!actual.starts_with(parts.front())) return false;
+    actual.remove_prefix(parts.front().size());
+    for (size_t i = 1; i + 1 < parts.size(); ++i) {
+        const size_t at = actual.find(parts[i]);
+        if (at == std::string_view::npos) return false;
+        actual.remove_prefix(at + parts[i].size());
+    }
+    return actual.ends_with(parts.back());
+}
+
+// Why `output` is not what `expected` shows, or nullopt when it is.
+std::optional<std::string> mismatch(const std::vector<std::string>& expected,
+                                    const std::string& output) {
+    std::vector<std::string> actual = lines_of(output);
+    for (std::string& line : actual)
+        line = without_trailing_space(line);
+    for (size_t i = 0; i < std::max(expected.size(), actual.size()); ++i) {
+        if (i >= expected.size())
+            return "unexpected extra output line " + std::to_string(i + 1) + ": " + actual[i];
+        if (i >= actual.size())
+            return "output ended before expected line " + std::to_string(i + 1) + ": " +
+                   expected[i];
+        if (!line_matches(expected[i], actual[i]))
+            return "output line " + std::to_string(i + 1) + " differs\n  expected: " + expected[i] +
+                   "\n  actual:   " + actual[i];
+    }
+    return std::nullopt;
+}
+
+void replace_all(std::string& text, const std::string& from, const std::string& to) {
+    for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+        text.replace(at, from.size(), to);
+}
+
+// The checkout may sit where uid 65534 cannot go: build/bin/ and build/rootfs, as whole
+// words, become bin/ and rootfs/ of the harness's 0755 copy in `copy` (installation::dir()).
+std::string with_installed_paths(const std::string& command, const fs::path& copy) {
+    static const std::regex bin(R"((^|[^-\w./])build/bin/)");
+    static const std::regex rootfs(R"((^|[^-\w./])build/rootfs(?![-\w.]))");
+    const std::string bin_dir = (copy / "bin").string() + "/";
+    std::string rewritten = std::regex_replace(command, bin, "$1" + bin_dir);
+    return std::regex_replace(rewritten, rootfs, "$1" + (copy / "rootfs").string());
+}
+
+// What a reader would see: the copy's paths shown as build/bin/ and build/rootfs again.
+std::string with_build_paths(std::string output, const fs::path& copy) {
+    replace_all(output, (copy / "bin").string() + "/", "build/bin/");
+    replace_all(output, (copy / "rootfs").string(), "build/rootfs");
+    return output;
+}
+
+std::string shell_quoted(const std::string& text) {
+    std::string quoted = "'";
+    for (char c : text)
+        quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return quoted + "'";
+}
+
+// Runs one example as a reader would, from the repository root, but inside a network
+// namespace of its own so that nothing it does reaches the host's network.
+std::string output_of(const example& e, const installation& copy) {
+    const std::string script = "cd " + shell_quoted(NSP_SOURCE_DIR) + " || exit 125\nexec 2>&1\n" +
+                               with_installed_paths(e.command, copy.dir());
+    const result r = run("/bin/sh", {"-c", script}, {.own_network_namespace = true});
+    std::string output = with_build_paths(r.out + r.err, copy.dir());
+    if (r.timed_out) output += "[timed out]\n";
+    return output;
+}
+
+// One message per example whose output no longer matches, naming the file and line.
+std::vector<std::string> failures_of(const std::vector<example>& examples,
+                                     const installation& copy) {
+    std::vector<std::string> failures;
+    for (const example& e : examples) {
+        if (e.command.empty()) {
+            failures.push_back(e.file + ":" + std::to_string(e.line) +
+                               ": console block output with no \"$ \" command before it");
+            continue;
+        }
+        const std::string output = output_of(e, copy);
+        if (const auto why = mismatch(e.expected, output))
+            failures.push_back(e.file + ":" + std::to_string(e.line) + ": $ " + e.command + "\n" +
+                               *why + "\nwhole output (build/ stands for the copy in " +
+                               copy.dir().string() + "):\n" + output);
+    }
+    return failures;
+}
+
+// The chapters, docs/en/*.md and docs/zh/*.md but not docs/zh/README.md (the index),
+// relative to docs/: "en/01-uts.md".
+std::vector<std::string> chapter_files() {
+    std::vector<std::string> files;
+    for (const char* language : {"en", "zh"}) {
+        std::error_code error;
+        for (const auto& entry : fs::directory_iterator(docs_dir / language, error))
+            if (entry.path().extension() == ".md" && entry.path().filename() != "README.md")
+                files.push_back(fs::relative(entry.path(), docs_dir).string());
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+std::vector<example> examples_of(const std::string& chapter) {
+    return examples_in(read_file(docs_dir / chapter), "docs/" + chapter);
+}
+
+// Runs every example of one chapter; a failure names the chapter and line.
+class DocExamples : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(DocExamples, OutputIsAsShown) {
+    if (const std::string reason = cannot_run_as(as::root); !reason.empty())
+        GTEST_SKIP() << reason
+                     << " (the examples create namespaces; each runs in its own "
+                        "network namespace, which needs root)";
+    const std::vector<example> examples = examples_of(GetParam());
+    const auto copy = installation::get();
+    for (const std::string& failure : failures_of(examples, *copy))
+        ADD_FAILURE() << failure;
+    std::cout << "[ checked  ] " << examples.size() << " examples in docs/" << GetParam() << "\n";
+}
+
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(DocExamples);
+INSTANTIATE_TEST_SUITE_P(Chapters, DocExamples, ::testing::ValuesIn(chapter_files()),
+                         [](const auto& info) {
+                             std::string name = info.param;  // en/01-uts.md -> en_01_uts
+                             name = name.substr(0, name.size() - 3);
+                             for (char& c : name)
+                                 if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                             return name;
+                         });
+
+// The matcher itself, without running anything.
+TEST(DocMatcher, PlaceholderStandsForAnyTextWithinALine) {
+    EXPECT_TRUE(line_matches("uts:[<…>]", "uts:[4026532178]"));
+    EXPECT_TRUE(line_matches("uts:[<...>]", "uts:[4026532178]"));
+    EXPECT_TRUE(line_matches("<…> nobody <…> sleep", "USER nobody 123 sleep"));
+    EXPECT_TRUE(line_matches("a<…>b", "ab"));
+    EXPECT_FALSE(line_matches("uts:[<…>]", "mnt:[4026532178]"));
+    EXPECT_FALSE(line_matches("a<…>b<…>c", "acb"));
+    EXPECT_FALSE(line_matches("<BROADCAST,UP>", "<BROADCAST,MULTICAST,UP>"));
+    EXPECT_FALSE(mismatch({"one", "t<…>"}, "one\ntwo\n"));
+    EXPECT_TRUE(mismatch({"one"}, "one\ntwo\n"));
+    EXPECT_TRUE(mismatch({"one", "two"}, "one\n"));
+}
+
+TEST(DocMatcher, ExtractsCommandsAndOutputWithLineNumbers) {
+    const std::string doc =
+        "# t\n```sh\n$ not tested\n```\n```console\n$ echo a \\\n  b\na b\n$ true\n```\n";
+    const std::vector<example> examples = examples_in(doc, "t.md");
+    ASSERT_EQ(examples.size(), 2u);
+    EXPECT_EQ(examples[0].line, 6);
+    EXPECT_EQ(examples[0].command, "echo a \\\n  b");
+    EXPECT_EQ(examples[0].expected, std::vector<std::string>{"a b"});
+    EXPECT_EQ(examples[1].line, 9);
+    EXPECT_TRUE(examples[1].expected.empty());
+}
+
+TEST(DocMatcher, PathsOfTheBuildBecomeTheInstalledCopy) {
+    const fs::path copy = "/tmp/ns-process-test.AbC123";
+    const std::string dir = copy.string();
+    EXPECT_EQ(with_installed_paths("build/bin/step02_user -- id", copy),
+              dir + "/bin/step02_user -- id");
+    EXPECT_EQ(
+        with_installed_paths("x build/bin/s --rootfs=build/rootfs; ls build/rootfs/etc", copy),
+        "x " + dir + "/bin/s --rootfs=" + dir + "/rootfs; ls " + dir + "/rootfs/etc");
+    EXPECT_EQ(with_installed_paths("sh -c 'build/bin/s'", copy), "sh -c '" + dir + "/bin/s'");
+    EXPECT_EQ(with_installed_paths("cmake --build build --target rootfs", copy),
+              "cmake --build build --target rootfs");
+    EXPECT_EQ(with_installed_paths("ls my/build/bin/x build/rootfs.stamp", copy),
+              "ls my/build/bin/x build/rootfs.stamp");
+    EXPECT_EQ(with_build_paths("open rootfs " + dir + "/rootfs/x: " + dir + "/bin/y", copy),
+              "open rootfs build/rootfs/x: build/bin/y");
+}
+
+// A doc whose expected output was edited no longer passes, and the failure names the line.
+TEST(DocMatcher, AnEditedExpectedLineFails) {
+    if (const std::string reason = cannot_run_as(as::root); !reason.empty()) GTEST_SKIP() << reason;
+    const std::string original =
+        "Intro.\n\n```console\n$ echo hello; echo world\nhello\nworld\n$ echo "
+        "'uts:[42]'\nuts:[<…>]\n```\n";
+    std::string altered = original;
+    replace_all(altered, "world\n$", "wurld\n$");
+    const auto copy = installation::get();
+    EXPECT_EQ(failures_of(examples_in(original, "docs/en/original.md"), *copy),
+              std::vector<std::string>{});
+    const std::vector<std::string> failures =
+        failures_of(examples_in(altered, "docs/en/altered.md"), *copy);
+    ASSERT_EQ(failures.size(), 1u);
+    EXPECT_TRUE(failures[0].starts_with("docs/en/altered.md:4: $ echo hello; echo world\n"))
+        << failures[0];
+    EXPECT_NE(failures[0].find("expected: wurld\n  actual:   world"), std::string::npos)
+        << failures[0];
+}
+
+// Each command runs in a network namespace of its own: no example reaches the host's network.
+TEST(DocMatcher, ExamplesRunInTheirOwnNetworkNamespace) {
+    if (const std::string reason = cannot_run_as(as::root); !reason.empty()) GTEST_SKIP() << reason;
+    const auto copy = installation::get();
+    const std::string inside = output_of({"t.md", 1, "readlink /proc/self/ns/net", {}}, *copy);
+    EXPECT_TRUE(inside.starts_with("net:[")) << inside;
+    EXPECT_NE(inside, host_namespace("net") + "\n");
+}
+
+// The Chinese chapters show the very same examples as the English ones.
+TEST(DocChapters, ChineseChaptersShowTheSameExamples) {
+    for (const std::string& chapter : chapter_files()) {
+        if (!chapter.starts_with("en/")) continue;
+        const std::string translation = "zh/" + chapter.substr(3);
+        ASSERT_TRUE(fs::exists(docs_dir / translation)) << "docs/" << translation << " is missing";
+        const std::vector<example> en = examples_of(chapter), zh = examples_of(translation);
+        ASSERT_EQ(en.size(), zh.size()) << "docs/" << chapter << " vs docs/" << translation;
+        for (size_t i = 0; i < en.size(); ++i) {
+            EXPECT_EQ(en[i].command, zh[i].command)
+                << en[i].file << ":" << en[i].line << " vs " << zh[i].file << ":" << zh[i].line;
+            EXPECT_EQ(en[i].expected, zh[i].expected)
+                << en[i].file << ":" << en[i].line << " vs " << zh[i].file << ":" << zh[i].line;
+        }
+    }
+}
+
+// Every step chapter has the eight sections, in order, and at least one Mermaid diagram.
+TEST(DocChapters, StepChaptersHaveTheEightSectionsAndADiagram) {
+    for (const std::string& chapter : chapter_files()) {
+        const std::string text = read_file(docs_dir / chapter);
+        EXPECT_NE(text.find("```mermaid\n"), std::string::npos) << "docs/" << chapter;
+        if (fs::path(chapter).filename().string().starts_with("00")) continue;
+        size_t at = 0;
+        for (int section = 1; section <= 8; ++section) {
+            at = text.find("\n## " + std::to_string(section) + ". ", at);
+            EXPECT_NE(at, std::string::npos) << "docs/" << chapter << ": section " << section;
+            if (at == std::string::npos) break;
+        }
+        EXPECT_EQ(text.find("\n## 9. "), std::string::npos) << "docs/" << chapter;
+    }
+}
+
+// Relative links in the docs point at files that exist.
+TEST(DocChapters, RelativeLinksResolve) {
+    std::vector<fs::path> pages = {docs_dir / "README.md", docs_dir / "zh" / "README.md",
+                                   fs::path(NSP_SOURCE_DIR) / "README.md"};
+    for (const std::string& chapter : chapter_files())
+        pages.push_back(docs_dir / chapter);
+    static const std::regex link(R"(\]\(([^)\s]+)\))");
+    for (const fs::path& page : pages) {
+        ASSERT_TRUE(fs::exists(page)) << page.string() << " is missing";
+        const std::string text = read_file(page);
+        for (std::sregex_iterator it(text.begin(), text.end(), link), end; it != end; ++it) {
+            std::string target = (*it)[1];
+            if (target.starts_with("http") || target.starts_with('#') ||
+                target.starts_with("mailto:"))
+                continue;
+            target = target.substr(0, target.find('#'));
+            EXPECT_TRUE(fs::exists(page.parent_path() / target))
+                << page.string() << " links to " << target << ", which does not exist";
+        }
+    }
+}
+
+}  // namespace
