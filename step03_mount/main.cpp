@@ -27,7 +27,7 @@ int main(int argc, char* argv[]) {
                 nsp::process::exec_command(options.command);
             });
 
-        // Only the parent, outside the new user namespace, may write the child's maps.
+        // The parent writes the maps from outside: that works rootless and lets root map more.
         nsp::user::init_from_parent(container.pid());
         go_ahead.send();
         return container.wait();
