@@ -1,6 +1,7 @@
 #include "process.hpp"
 
 #include <sched.h>
+#include <linux/close_range.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -123,6 +124,11 @@ void exec_command(const std::vector<std::string>& command) {
     setenv("PS1", "-[ns-process]- # ", 1);
     setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
     if (term != nullptr) setenv("TERM", term_value.c_str(), 1);
+
+    // Only stdin, stdout and stderr cross into the container: a descriptor inherited from
+    // whoever started us (a host directory, say) would reach around the new root.
+    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+        throw_errno("mark inherited descriptors close-on-exec");
 
     std::vector<char*> argv;
     argv.reserve(command.size() + 1);

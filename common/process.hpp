@@ -35,7 +35,8 @@ class command_error : public std::system_error {
 child_failure failure_of(const std::exception& error);
 
 // Child side: replaces the child with `command` (searched on PATH), its environment
-// PS1, PATH and TERM (if the runtime has one). Throws command_error.
+// PS1, PATH and TERM (if the runtime has one), and no descriptors but 0, 1 and 2.
+// Throws command_error (or std::system_error before execve).
 [[noreturn]] void exec_command(const std::vector<std::string>& command);
 
 // The child's set-up failed before its command ran; what() is the operation.

@@ -69,6 +69,18 @@ TEST_P(Step04, HostFilesAreNotReachable) {
     EXPECT_EQ(r.out.find("work"), std::string::npos) << r.out;
 }
 
+TEST_P(Step04, OnlyStdioCrossesIntoTheContainer) {
+    // The runtime is started holding a descriptor of the host's / (fd 7), as a careless
+    // caller might; through it the command could walk the host's tree.
+    const std::string drop = GetParam() == as::rootless && running_as_root()
+                                 ? "/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups "
+                                 : "";
+    const result r = run("/bin/sh", {"-c", "exec 7</; " + drop + step + " --rootfs " +
+                                               copy->rootfs() + " -- ls /proc/self/fd"});
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_EQ(r.out, "0\n1\n2\n3\n") << "3 is ls's own directory handle";
+}
+
 TEST_P(Step04, MinimalDevWorks) {
     const result r = in_container(
         {}, "echo gone > /dev/null && echo null-ok; head -c 4 /dev/zero | wc -c; ls /dev\n");
