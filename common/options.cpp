@@ -23,7 +23,7 @@ class rest_is_the_command {
     explicit rest_is_the_command(const char* name) : name_(name) {}
     std::vector<po::option> operator()(std::vector<std::string>& args) const {
         std::vector<po::option> command;
-        if (args.empty() || args.front().starts_with('-')) return command;
+        if (args.empty() || (args.front().starts_with('-') && args.front() != "-")) return command;
         for (const std::string& word : args) {
             po::option part(name_, {word});
             part.original_tokens = {word};
@@ -37,6 +37,16 @@ class rest_is_the_command {
   private:
     const char* name_;
 };
+
+// Boost 1.81's error_with_option_name::what() replaces each %placeholder% in its message
+// until none is left, so an option named like one ("--%canonical_option%") made it loop
+// forever (found by fuzzing). Such an option is named here instead.
+std::string message_of(const po::error& error) {
+    const auto* named = dynamic_cast<const po::error_with_option_name*>(&error);
+    if (named != nullptr && named->get_option_name().find('%') != std::string::npos)
+        return "unrecognised option '" + named->get_option_name() + "'";
+    return error.what();
+}
 
 }  // namespace
 
@@ -81,8 +91,11 @@ options command_line::parse(int argc, const char* const argv[]) const {
 po::variables_map parse_argv(int argc, const char* const argv[],
                              const po::options_description& options, const char* command_name) {
     po::command_line_parser parser(argc, argv);
-    parser.options(options).style(po::command_line_style::unix_style |
-                                  po::command_line_style::allow_long_disguise);
+    // No abbreviations ("--root" for "--rootfs"): what a setuid helper accepts should be
+    // exactly what it documents.
+    parser.options(options).style(
+        (po::command_line_style::unix_style & ~po::command_line_style::allow_guessing) |
+        po::command_line_style::allow_long_disguise);
     po::positional_options_description positional;
     if (command_name != nullptr) {
         positional.add(command_name, -1);
@@ -93,7 +106,7 @@ po::variables_map parse_argv(int argc, const char* const argv[],
         po::store(parser.run(), values);
         po::notify(values);
     } catch (const po::error& error) {
-        throw std::invalid_argument(std::string(error.what()) + " (try --help)");
+        throw std::invalid_argument(message_of(error) + " (try --help)");
     }
     return values;
 }

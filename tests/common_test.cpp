@@ -210,9 +210,27 @@ TEST(CommandLine, HelpIsNotAnError) {
 }
 
 TEST(CommandLine, RejectsWhatItDoesNotKnow) {
+    EXPECT_THROW(parse({"--root", "/x"}), std::invalid_argument) << "no abbreviations";
     EXPECT_THROW(parse({"--nope"}), std::invalid_argument);
     EXPECT_THROW(parse({"--rootfs"}), std::invalid_argument);
     EXPECT_THROW(parse({"--rootfs", "/x"}, false), std::invalid_argument);
+}
+
+// Found by fuzzing: Boost's error message expansion looped forever on such names.
+TEST(CommandLine, OptionNamedLikeABoostPlaceholderIsJustUnknown) {
+    for (const char* name : {"--%canonical_option%", "-%original_token%", "--%option%=1"}) {
+        try {
+            parse({name});
+            ADD_FAILURE() << name << " accepted";
+        } catch (const std::invalid_argument& error) {
+            EXPECT_NE(std::string(error.what()).find("unrecognised option"), std::string::npos)
+                << error.what();
+        }
+    }
+}
+
+TEST(CommandLine, ALoneDashIsTheCommand) {
+    EXPECT_EQ(parse({"-", "--help"}).command, (std::vector<std::string>{"-", "--help"}));
 }
 
 }  // namespace
