@@ -66,7 +66,8 @@ using route_ptr = std::unique_ptr<rtnl_route, freer<rtnl_route, rtnl_route_put>>
 link link_of(rtnl_link* object) {
     const char* type = rtnl_link_get_type(object);
     return link{rtnl_link_get_ifindex(object), rtnl_link_get_name(object),
-                type != nullptr ? type : "", rtnl_link_get_master(object)};
+                type != nullptr ? type : "", rtnl_link_get_master(object),
+                (rtnl_link_get_flags(object) & IFF_UP) != 0};
 }
 
 nl_addr_ptr ipv4_address(uint32_t address, int prefix_length) {
@@ -85,6 +86,10 @@ socket::socket() : socket_(nl_socket_alloc()) {
         nl_socket_free(socket_);
         throw_nl(error, "connect a NETLINK_ROUTE socket");
     }
+    // One read per answer: without this libnl peeks at each message to size its buffer,
+    // then reads it again.
+    nl_socket_disable_msg_peek(socket_);
+    nl_socket_set_msg_buf_size(socket_, 65536);
 }
 
 socket::~socket() { nl_socket_free(socket_); }
@@ -144,15 +149,13 @@ void delete_link(const socket& socket, const std::string& name) {
         throw_nl(error, "delete link " + name);
 }
 
-void set_up(const socket& socket, const std::string& name) {
-    rtnl_link* raw = nullptr;
-    if (const int error = rtnl_link_get_kernel(socket.get(), 0, name.c_str(), &raw); error < 0)
-        throw_nl(error, "set link " + name + " up");
-    const link_ptr original(raw), change(rtnl_link_alloc());
+void set_up(const socket& socket, int index) {
+    const link_ptr original(rtnl_link_alloc()), change(rtnl_link_alloc());
+    rtnl_link_set_ifindex(original.get(), index);
     rtnl_link_set_flags(change.get(), IFF_UP);
     if (const int error = rtnl_link_change(socket.get(), original.get(), change.get(), 0);
         error < 0)
-        throw_nl(error, "set link " + name + " up");
+        throw_nl(error, "set link " + std::to_string(index) + " up");
 }
 
 std::vector<net::ipv4_cidr> addresses(const socket& socket, int index) {

@@ -31,7 +31,11 @@ struct link {
     std::string name;
     std::string type;  // "bridge", "veth", "" for plain devices such as lo
     int master;        // the bridge it is a port of, or 0
+    bool up;
 };
+
+// The kernel gives lo the index 1 in every network namespace (LOOPBACK_IFINDEX).
+inline constexpr int loopback_index = 1;
 
 // Every link of the namespace. Throws std::system_error.
 std::vector<link> links(const socket& socket);
@@ -46,8 +50,8 @@ bool create_veth_pair(const socket& socket, const std::string& name, int master,
                       const std::string& peer_name, int peer_netns_fd);
 // Deletes the link `name` (a veth's peer goes with it). Throws std::system_error.
 void delete_link(const socket& socket, const std::string& name);
-// Sets the link `name` up. Throws std::system_error.
-void set_up(const socket& socket, const std::string& name);
+// Sets link `index` up. Throws std::system_error.
+void set_up(const socket& socket, int index);
 // The IPv4 addresses of link `index`. Throws std::system_error.
 std::vector<net::ipv4_cidr> addresses(const socket& socket, int index);
 // Adds `address` to link `index`. Returns false if it is there already. Throws std::system_error.

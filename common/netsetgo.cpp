@@ -81,13 +81,16 @@ class in_network_namespace {
 
 // The bridge, made if missing and reused if present, up and carrying the bridge address.
 int ensure_bridge(const netlink::socket& host, const net::plan& plan) {
-    netlink::create_bridge(host, plan.bridge_name);  // false: it exists, maybe made by another
-    const std::optional<netlink::link> bridge = netlink::find_link(host, plan.bridge_name);
-    if (!bridge) throw_error(ENODEV, "find bridge " + plan.bridge_name);
+    std::optional<netlink::link> bridge = netlink::find_link(host, plan.bridge_name);
+    if (!bridge) {
+        netlink::create_bridge(host, plan.bridge_name);  // false: another netsetgo just did
+        bridge = netlink::find_link(host, plan.bridge_name);
+        if (!bridge) throw_error(ENODEV, "find bridge " + plan.bridge_name);
+    }
     if (bridge->type != "bridge")
         throw std::runtime_error(plan.bridge_name + " exists and is not a bridge");
     netlink::add_address(host, bridge->index, plan.bridge);  // false: it has it already
-    netlink::set_up(host, plan.bridge_name);
+    if (!bridge->up) netlink::set_up(host, bridge->index);
     return bridge->index;
 }
 
@@ -233,12 +236,12 @@ outcome configure(const net::plan& plan, const target& target) {
     try {
         const in_network_namespace inside(target.netns.get());
         const netlink::socket container_socket;
-        netlink::set_up(container_socket, "lo");
+        netlink::set_up(container_socket, netlink::loopback_index);
         const std::optional<netlink::link> veth =
             netlink::find_link(container_socket, plan.container_veth);
         if (!veth) throw_error(ENODEV, "find " + plan.container_veth + " in the container");
         netlink::add_address(container_socket, veth->index, container);
-        netlink::set_up(container_socket, plan.container_veth);
+        netlink::set_up(container_socket, veth->index);
         netlink::add_default_route(container_socket, veth->index, plan.bridge.address);
     } catch (...) {
         netlink::delete_link(host, host_veth);  // the container's end goes with it
