@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -150,7 +151,7 @@ void drop_to_caller(uid_t caller) {
         throw_errno("switch to the caller's uid");
 }
 
-void raise_privileges() {
+privileged_section::privileged_section(uid_t caller) : caller_(caller) {
     uid_t real = 0, effective = 0, saved = 0;
     getresuid(&real, &effective, &saved);
     if (effective != 0 && saved != 0) return;  // neither root nor setuid: the kernel decides
@@ -159,10 +160,10 @@ void raise_privileges() {
     if (effective != 0 && ::seteuid(0) != 0) throw_errno("regain root for the network set-up");
 }
 
-void drop_privileges_for_good(uid_t caller) {
+privileged_section::~privileged_section() {
     const gid_t group = getgid();
-    if (::setresgid(group, group, group) != 0 || ::setresuid(caller, caller, caller) != 0)
-        throw_errno("give up root");
+    if (::setresgid(group, group, group) != 0 || ::setresuid(caller_, caller_, caller_) != 0)
+        std::abort();
 }
 
 target open_target(pid_t pid, uid_t caller) {

@@ -20,14 +20,24 @@ namespace nsp::netsetgo {
 // std::invalid_argument for anything malformed.
 net::settings parse_arguments(int argc, const char* const argv[]);
 
-// Works as the caller (effective uid = real uid) until raise_privileges(), so that what
+// Works as the caller (effective uid = real uid) until a privileged_section, so that what
 // the caller names is opened with the caller's rights. Throws std::system_error.
 void drop_to_caller(uid_t caller);
-// Regains root for the network set-up, keeping only the two capabilities it needs:
-// CAP_NET_ADMIN for rtnetlink and CAP_SYS_ADMIN for setns(2). Throws std::system_error.
-void raise_privileges();
-// Gives up root for good (real, effective and saved uid become the caller's).
-void drop_privileges_for_good(uid_t caller);
+
+// Root for the network set-up, for as long as this object lives and no longer: of root's
+// capabilities it keeps only CAP_NET_ADMIN (rtnetlink) and CAP_SYS_ADMIN (setns(2)), and when
+// it goes, whether the set-up worked or threw, root is given up for good (real, effective
+// and saved uid become the caller's).
+class privileged_section {
+  public:
+    explicit privileged_section(uid_t caller);  // throws std::system_error
+    ~privileged_section();                      // aborts rather than carry on as root
+    privileged_section(const privileged_section&) = delete;
+    privileged_section& operator=(const privileged_section&) = delete;
+
+  private:
+    uid_t caller_;
+};
 
 // The container's network namespace, opened as the caller so that the kernel's own
 // ptrace-access check applies too.

@@ -16,8 +16,8 @@ namespace {
 
 // Nothing is read from the environment: it belongs to the caller. libnl's constructors read
 // NLDBG (and print debug output) before main runs, so the environment is emptied earlier
-// still, from the executable's preinit_array, which runs before any shared library's
-// constructors. Emptying the array in place also empties the environ glibc sets up later.
+// still, from the executable's preinit_array, which runs before any constructor. Emptying
+// the array in place also empties the environ glibc sets up later.
 void clear_environment(int, char**, char** environment) { environment[0] = nullptr; }
 [[gnu::section(".preinit_array"),
   gnu::used]] void (*const clear_environment_first)(int, char**, char**) = clear_environment;
@@ -40,9 +40,8 @@ int main(int argc, char* argv[]) {
         const nsp::net::plan plan = nsp::net::check(request, caller);
         const nsp::netsetgo::target target = nsp::netsetgo::open_target(plan.pid, caller);
 
-        nsp::netsetgo::raise_privileges();
+        const nsp::netsetgo::privileged_section as_root(caller);
         nsp::netsetgo::configure(plan, target);
-        nsp::netsetgo::drop_privileges_for_good(caller);
         return EXIT_SUCCESS;
     } catch (const nsp::help_requested& help) {
         std::cout << help.what();
