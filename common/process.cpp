@@ -1,8 +1,10 @@
 #include "process.hpp"
 
-#include <sched.h>
 #include <linux/close_range.h>
+#include <poll.h>
+#include <sched.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +17,7 @@
 #include <string>
 
 #include "error.hpp"
+#include "fd.hpp"
 
 namespace nsp::process {
 
@@ -79,7 +82,14 @@ void tell_sanitizer_about_the_child_stack() {
 struct child_start {
     std::function<void()>* init;
     error_pipe* errors;
+    int parent_pidfd;  // the runtime, to see whether it died before PR_SET_PDEATHSIG took
 };
+
+// True when the runtime has already exited. A pidfd becomes readable when its process ends.
+bool parent_is_gone(int parent_pidfd) {
+    pollfd parent{parent_pidfd, POLLIN, 0};
+    return parent_pidfd >= 0 && ::poll(&parent, 1, 0) > 0;
+}
 
 // The first code that runs in the child, on the stack given to clone(2).
 int child_main(void* arg) {
@@ -87,8 +97,10 @@ int child_main(void* arg) {
     auto& start = *static_cast<child_start*>(arg);
     start.errors->close_in_child();
     try {
-        // The container must not outlive the runtime: the kernel kills it when we die.
+        // The container must not outlive the runtime: the kernel kills it when we die. If the
+        // runtime died before this line, no signal will come, so look once.
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) throw_errno("set the parent-death signal");
+        if (parent_is_gone(start.parent_pidfd)) _exit(exit_runtime_failed);
         (*start.init)();
         throw std::logic_error("the child's set-up returned without executing a command");
     } catch (const std::exception& error) {
@@ -141,7 +153,9 @@ void exec_command(const std::vector<std::string>& command) {
 
 child child::clone(int flags, std::function<void()> init) {
     error_pipe errors;
-    child_start start{&init, &errors};
+    // Close-on-exec, like every pidfd: the command never sees it.
+    const unique_fd self(static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0)));
+    child_start start{&init, &errors, self.get()};
     const pid_t pid =
         ::clone(child_main, child_stack + sizeof child_stack, flags | SIGCHLD, &start);
     if (pid < 0) throw_errno("clone a child with " + clone_flag_names(flags));
