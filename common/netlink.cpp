@@ -9,7 +9,6 @@
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
 
-#include <cstring>
 #include <memory>
 
 #include "error.hpp"
@@ -156,26 +155,6 @@ void set_up(const socket& socket, int index) {
     if (const int error = rtnl_link_change(socket.get(), original.get(), change.get(), 0);
         error < 0)
         throw_nl(error, "set link " + std::to_string(index) + " up");
-}
-
-std::vector<net::ipv4_cidr> addresses(const socket& socket, int index) {
-    nl_cache* raw = nullptr;
-    if (const int error = rtnl_addr_alloc_cache(socket.get(), &raw); error < 0)
-        throw_nl(error, "list the addresses");
-    const cache_ptr cache(raw);
-    std::vector<net::ipv4_cidr> result;
-    for (nl_object* object = nl_cache_get_first(cache.get()); object != nullptr;
-         object = nl_cache_get_next(object)) {
-        auto* address = reinterpret_cast<rtnl_addr*>(object);
-        nl_addr* local = rtnl_addr_get_local(address);
-        if (rtnl_addr_get_ifindex(address) != index || local == nullptr ||
-            nl_addr_get_family(local) != AF_INET || nl_addr_get_len(local) != 4)
-            continue;
-        uint32_t network_order = 0;
-        std::memcpy(&network_order, nl_addr_get_binary_addr(local), 4);
-        result.push_back({ntohl(network_order), static_cast<int>(nl_addr_get_prefixlen(local))});
-    }
-    return result;
 }
 
 bool add_address(const socket& socket, int index, const net::ipv4_cidr& address) {

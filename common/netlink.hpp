@@ -52,8 +52,6 @@ bool create_veth_pair(const socket& socket, const std::string& name, int master,
 void delete_link(const socket& socket, const std::string& name);
 // Sets link `index` up. Throws std::system_error.
 void set_up(const socket& socket, int index);
-// The IPv4 addresses of link `index`. Throws std::system_error.
-std::vector<net::ipv4_cidr> addresses(const socket& socket, int index);
 // Adds `address` to link `index`. Returns false if it is there already. Throws std::system_error.
 bool add_address(const socket& socket, int index, const net::ipv4_cidr& address);
 // Adds the default route via `gateway` on link `index`. Throws std::system_error.

@@ -15,8 +15,10 @@ int main(int argc, char* argv[]) {
         const nsp::options options = command_line.parse(argc, argv);
 
         nsp::go_ahead_pipe go_ahead;
+        // The namespaces this step creates, all in the one clone(2).
+        const int namespaces = CLONE_NEWUTS;
         // The lambda runs in the child, inside the new namespaces; clone returns its pid here.
-        nsp::process::child container = nsp::process::child::clone(CLONE_NEWUTS, [&] {
+        nsp::process::child container = nsp::process::child::clone(namespaces, [&] {
             go_ahead.wait();  // until the parent has done its part
             nsp::uts::init_from_child("ns-process");
             nsp::process::exec_command(options.command);

@@ -18,14 +18,16 @@ int main(int argc, char* argv[]) {
         const nsp::options options = command_line.parse(argc, argv);
 
         nsp::go_ahead_pipe go_ahead;
+        // The namespaces this step creates, all in the one clone(2).
+        const int namespaces =
+            CLONE_NEWUTS | CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC;
         // The lambda runs in the child, inside the new namespaces; clone returns its pid here.
-        nsp::process::child container = nsp::process::child::clone(
-            CLONE_NEWUTS | CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC, [&] {
-                go_ahead.wait();  // until the uid/gid maps exist: before that we are nobody
-                nsp::uts::init_from_child("ns-process");
-                nsp::mount::init_from_child();  // private mounts, then a fresh /proc
-                nsp::process::exec_command(options.command);
-            });
+        nsp::process::child container = nsp::process::child::clone(namespaces, [&] {
+            go_ahead.wait();  // until the uid/gid maps exist: before that we are nobody
+            nsp::uts::init_from_child("ns-process");
+            nsp::mount::init_from_child();  // private mounts, then a fresh /proc
+            nsp::process::exec_command(options.command);
+        });
 
         // The parent writes the maps from outside: that works rootless and lets root map more.
         nsp::user::init_from_parent(container.pid());

@@ -22,15 +22,16 @@ int main(int argc, char* argv[]) {
         const nsp::options options = command_line.parse(argc, argv);
 
         nsp::go_ahead_pipe go_ahead;
+        // The namespaces this step creates, all in the one clone(2).
+        const int namespaces =
+            CLONE_NEWUTS | CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET;
         // The lambda runs in the child, inside the new namespaces; clone returns its pid here.
-        nsp::process::child container = nsp::process::child::clone(
-            CLONE_NEWUTS | CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET,
-            [&] {
-                go_ahead.wait();  // until the maps exist and the network is ready
-                nsp::uts::init_from_child("ns-process");
-                nsp::rootfs::init_from_child(options.rootfs);  // /proc, /dev, pivot_root
-                nsp::process::exec_command(options.command);
-            });
+        nsp::process::child container = nsp::process::child::clone(namespaces, [&] {
+            go_ahead.wait();  // until the maps exist and the network is ready
+            nsp::uts::init_from_child("ns-process");
+            nsp::rootfs::init_from_child(options.rootfs);  // /proc, /dev, pivot_root
+            nsp::process::exec_command(options.command);
+        });
 
         // The parent writes the maps from outside: that works rootless and lets root map more.
         nsp::user::init_from_parent(container.pid());

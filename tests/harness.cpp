@@ -146,7 +146,6 @@ installation::~installation() {
 }
 
 std::string build_bin(const std::string& name) { return std::string(NSP_BIN_DIR) + "/" + name; }
-std::string build_rootfs() { return NSP_ROOTFS_DIR; }
 
 bool running_as_root() { return geteuid() == 0; }
 

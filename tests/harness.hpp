@@ -75,9 +75,8 @@ class installation {
     std::filesystem::path dir_;
 };
 
-// The binaries and rootfs of this build tree (the defaults a learner uses).
+// A binary of this build tree (with the defaults a learner uses).
 std::string build_bin(const std::string& name);
-std::string build_rootfs();
 
 bool running_as_root();
 // Why a run as `who` cannot happen here, or "" when it can.
