@@ -91,9 +91,11 @@ std::string hint_for(std::string_view program, int err, std::string_view what) {
                "'sysctl -w user.max_user_namespaces=15000'";
     }
     if (what.starts_with("mount proc") && (err == EPERM || err == EACCES))
-        return "the kernel only allows a new /proc where the existing /proc is fully visible; "
-               "inside many containers parts of /proc are over-mounted (masked). Run on the "
-               "host, or in a container that leaves /proc unmasked";
+        return "the kernel mounts a new proc in a user namespace only if this mount namespace "
+               "already holds a fully visible procfs (nothing mounted over its contents). None "
+               "is here: either every procfs is masked, as inside many containers (run on the "
+               "host, or in a container that leaves /proc unmasked), or none is left, as after "
+               "the old root was detached (mount /proc before that)";
     if (what.starts_with("pivot_root") && err == EINVAL)
         return "pivot_root(2) refuses when the new root is not a mount point, when a mount "
                "involved has shared propagation, or when / is the initramfs (rootfs); the "

@@ -1,5 +1,5 @@
 // step01_uts: run a command in a new UTS namespace, under its own hostname.
-// Go series part 1 (tag 1.0), with the sethostname that tag 6.0 adds.
+// Go series part 2, Basics (tag 1.0), with the sethostname of part 7, UTS (tag 6.0).
 #include <sched.h>
 
 #include "options.hpp"

@@ -1,5 +1,5 @@
 // step02_user: add a user namespace, so the container runs without root.
-// Go series part 2 (tags 1.1 and 2.0).
+// Go series part 3, User (tag 2.0).
 #include <sched.h>
 
 #include "options.hpp"

@@ -1,5 +1,5 @@
 // step03_mount: add mount, PID and IPC namespaces, with a /proc of the container's own.
-// Go series part 3 (tag 3.0) and the /proc of part 4 (tag 4.1).
+// Go series part 4, reexec (tag 3.0), and the /proc of part 5, Mount (tag 4.1).
 #include <sched.h>
 
 #include "mount.hpp"

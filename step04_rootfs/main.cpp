@@ -1,5 +1,5 @@
 // step04_rootfs: pivot_root into a BusyBox root filesystem.
-// Go series part 4 (tags 4.0 and 4.1).
+// Go series part 5, Mount (tags 4.0 and 4.1).
 #include <sched.h>
 
 #include "options.hpp"

@@ -1,5 +1,5 @@
 // step05_network: add a network namespace, connected to the host by netsetgo.
-// Go series part 5 (tags 5.0 and 6.0).
+// Go series part 6, Network (tag 5.0), and part 7, UTS (tag 6.0).
 #include <sched.h>
 
 #include "net.hpp"
