@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "net_config.hpp"
+#include "ipv4_cidr.hpp"
 
 namespace nsp::netlink {
 

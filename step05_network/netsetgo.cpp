@@ -1,6 +1,6 @@
 // netsetgo: give the network namespace of --pid a veth on our bridge. Installed setuid
 // root (chown root netsetgo; chmod 4755 netsetgo) so that step05 runs rootless; everything
-// that reaches it is therefore treated as hostile. See common/netsetgo.hpp.
+// that reaches it is therefore treated as hostile. See netsetgo_setup.hpp.
 #include <sys/auxv.h>
 #include <unistd.h>
 
@@ -9,7 +9,7 @@
 #include <stdexcept>
 
 #include "error.hpp"
-#include "netsetgo.hpp"
+#include "netsetgo_setup.hpp"
 #include "options.hpp"
 
 namespace {

@@ -1,4 +1,4 @@
-// Fuzzes the checks netsetgo's arguments go through (common/net_config.hpp) on arbitrary text:
+// Fuzzes the checks netsetgo's arguments go through (step05_network/net_config.hpp) on arbitrary text:
 // parse_cidr, parse_pid, valid_interface_name, and the host-side veth name <-> lease offset
 // mapping the address leases rest on. None of them may throw; what they accept must round-trip.
 #include <cstdint>

@@ -10,7 +10,7 @@
 
 #include "fuzz_support.hpp"
 #include "net_config.hpp"
-#include "netsetgo.hpp"
+#include "netsetgo_setup.hpp"
 #include "options.hpp"
 
 namespace net = nsp::net;

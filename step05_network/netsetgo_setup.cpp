@@ -1,9 +1,8 @@
-#include "netsetgo.hpp"
+#include "netsetgo_setup.hpp"
 
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/nsfs.h>
-#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -14,8 +13,10 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "capability.hpp"
 #include "error.hpp"
 #include "netlink.hpp"
+#include "netns.hpp"
 #include "options.hpp"
 
 namespace po = boost::program_options;
@@ -50,35 +51,8 @@ bool same_file(int fd, const char* path) {
            a.st_ino == b.st_ino;
 }
 
-void set_capabilities(uint64_t permitted, uint64_t effective) {
-    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-    __user_cap_data_struct data[2] = {};
-    for (int i = 0; i < 2; ++i) {
-        data[i].permitted = static_cast<uint32_t>(permitted >> (32 * i));
-        data[i].effective = static_cast<uint32_t>(effective >> (32 * i));
-    }
-    if (::syscall(SYS_capset, &header, data) != 0) throw_errno("limit netsetgo's capabilities");
-}
-
 constexpr uint64_t needed_capabilities =
-    (uint64_t{1} << CAP_NET_ADMIN) | (uint64_t{1} << CAP_SYS_ADMIN);
-
-// Runs the rest of a scope in the network namespace `netns`, then returns to ours.
-class in_network_namespace {
-  public:
-    explicit in_network_namespace(int netns)
-        : ours_(::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) {
-        if (!ours_) throw_errno("open our network namespace");
-        if (::setns(netns, CLONE_NEWNET) != 0)
-            throw_errno("enter the container's network namespace");
-    }
-    ~in_network_namespace() { ::setns(ours_.get(), CLONE_NEWNET); }
-    in_network_namespace(const in_network_namespace&) = delete;
-    in_network_namespace& operator=(const in_network_namespace&) = delete;
-
-  private:
-    unique_fd ours_;
-};
+    capability::bit(CAP_NET_ADMIN) | capability::bit(CAP_SYS_ADMIN);
 
 // The bridge, made if missing and reused if present, up and carrying the bridge address.
 int ensure_bridge(const netlink::socket& host, const net::plan& plan) {
@@ -156,7 +130,7 @@ privileged_section::privileged_section(uid_t caller) : caller_(caller) {
     getresuid(&real, &effective, &saved);
     if (effective != 0 && saved != 0) return;  // neither root nor setuid: the kernel decides
     // Of root's capabilities keep only the two the set-up needs, before regaining them.
-    set_capabilities(needed_capabilities, effective == 0 ? needed_capabilities : 0);
+    capability::set(needed_capabilities, effective == 0 ? needed_capabilities : 0);
     if (effective != 0 && ::seteuid(0) != 0) throw_errno("regain root for the network set-up");
 }
 
@@ -235,7 +209,7 @@ outcome configure(const net::plan& plan, const target& target) {
 
     const net::ipv4_cidr container{plan.bridge.network() + offset, plan.bridge.prefix_length};
     try {
-        const in_network_namespace inside(target.netns.get());
+        const netns::in_network_namespace inside(target.netns.get());
         const netlink::socket container_socket;
         netlink::set_up(container_socket, netlink::loopback_index);
         const std::optional<netlink::link> veth =

@@ -1,7 +1,5 @@
 #include "net_config.hpp"
 
-#include <arpa/inet.h>
-
 #include <charconv>
 #include <stdexcept>
 
@@ -22,19 +20,6 @@ std::optional<Number> parse_decimal(std::string_view text, Number max) {
 }
 
 }  // namespace
-
-uint32_t ipv4_cidr::netmask() const {
-    return prefix_length == 0 ? 0 : ~uint32_t{0} << (32 - prefix_length);
-}
-
-std::string ipv4_cidr::address_text() const {
-    const in_addr in{htonl(address)};
-    char text[INET_ADDRSTRLEN] = {};
-    inet_ntop(AF_INET, &in, text, sizeof text);
-    return text;
-}
-
-std::string ipv4_cidr::text() const { return address_text() + "/" + std::to_string(prefix_length); }
 
 std::optional<ipv4_cidr> parse_cidr(std::string_view text) {
     const size_t slash = text.find('/');

@@ -9,21 +9,9 @@
 #include <string>
 #include <string_view>
 
+#include "ipv4_cidr.hpp"
+
 namespace nsp::net {
-
-// An IPv4 address with its prefix length: 10.10.10.1/24.
-struct ipv4_cidr {
-    uint32_t address = 0;  // host byte order
-    int prefix_length = 0;
-
-    uint32_t netmask() const;
-    uint32_t network() const { return address & netmask(); }
-    uint32_t broadcast() const { return network() | ~netmask(); }
-    // True when `other` lies in this subnet.
-    bool contains(uint32_t other) const { return (other & netmask()) == network(); }
-    std::string address_text() const;  // "10.10.10.1"
-    std::string text() const;          // "10.10.10.1/24"
-};
 
 // Parses "a.b.c.d/n" strictly (four decimal octets, prefix 0-32), or nullopt.
 std::optional<ipv4_cidr> parse_cidr(std::string_view text);

@@ -1,0 +1,21 @@
+#include "capability.hpp"
+
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "error.hpp"
+
+namespace nsp::capability {
+
+void set(uint64_t permitted, uint64_t effective) {
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2] = {};
+    for (int i = 0; i < 2; ++i) {
+        data[i].permitted = static_cast<uint32_t>(permitted >> (32 * i));
+        data[i].effective = static_cast<uint32_t>(effective >> (32 * i));
+    }
+    if (::syscall(SYS_capset, &header, data) != 0) throw_errno("limit our capabilities");
+}
+
+}  // namespace nsp::capability
