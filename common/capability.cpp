@@ -8,6 +8,20 @@
 
 namespace nsp::capability {
 
+namespace {
+
+uint64_t get(uint32_t __user_cap_data_struct::*set) {
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2] = {};
+    if (::syscall(SYS_capget, &header, data) != 0) throw_errno("read our capabilities");
+    return uint64_t{data[1].*set} << 32 | data[0].*set;
+}
+
+}  // namespace
+
+uint64_t permitted() { return get(&__user_cap_data_struct::permitted); }
+uint64_t effective() { return get(&__user_cap_data_struct::effective); }
+
 void set(uint64_t permitted, uint64_t effective) {
     __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
     __user_cap_data_struct data[2] = {};

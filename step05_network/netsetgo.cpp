@@ -35,6 +35,9 @@ extern "C" const char* __lsan_default_options() {
 int main(int argc, char* argv[]) {
     const uid_t caller = getuid();
     try {
+        // First of all: whatever goes wrong later, even in parsing what the caller wrote,
+        // happens with two capabilities, not all of root's.
+        nsp::netsetgo::keep_only_needed_capabilities(caller);
         nsp::netsetgo::drop_to_caller(caller);
         const nsp::net::settings request = nsp::netsetgo::parse_arguments(argc, argv);
         const nsp::net::plan plan = nsp::net::check(request, caller);

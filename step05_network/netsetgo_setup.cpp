@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <vector>
 
 #include "capability.hpp"
 #include "error.hpp"
@@ -27,12 +28,14 @@ namespace {
 
 [[noreturn]] void refuse(const std::string& why) { throw std::invalid_argument("refused " + why); }
 
-std::string read_at(int directory, const char* name) {
+// The start of the file `name` in `directory` (the path `directory_path`, for errors).
+std::string read_at(int directory, const char* name, const std::string& directory_path) {
+    const std::string path = directory_path + "/" + name;
     const unique_fd file(::openat(directory, name, O_RDONLY | O_CLOEXEC));
-    if (!file) throw_errno(std::string("open ") + name);
+    if (!file) throw_errno("open " + path);
     std::string content(4096, '\0');
     const ssize_t n = ::read(file.get(), content.data(), content.size());
-    if (n < 0) throw_errno(std::string("read ") + name);
+    if (n < 0) throw_errno("read " + path);
     content.resize(static_cast<size_t>(n));
     return content;
 }
@@ -71,9 +74,20 @@ int ensure_bridge(const netlink::socket& host, const net::plan& plan) {
 
 }  // namespace
 
+void keep_only_needed_capabilities(uid_t caller) {
+    // The kernel lets a process open another's namespaces only when it holds every capability
+    // that one has, or CAP_SYS_PTRACE: without it, root could not reach a process of its own
+    // that runs with all of root's capabilities (say, `unshare --net sleep`). Other callers
+    // only reach their own processes, which have no more capabilities than they do.
+    const uint64_t kept =
+        needed_capabilities | (caller == 0 ? capability::bit(CAP_SYS_PTRACE) : uint64_t{0});
+    capability::set(capability::permitted() & kept, capability::effective() & kept);
+}
+
 net::settings parse_arguments(int argc, const char* const argv[]) {
     net::settings settings;
     std::string pid, bridge_go, bridge_address_go, container_address_go, prefix_go;
+    std::vector<std::string> left_over;
     po::options_description options("Options");
     options.add_options()("help,h", "print this help and exit")(
         "pid", po::value(&pid), "the pid of a process in the container's network namespace")(
@@ -91,10 +105,13 @@ net::settings parse_arguments(int argc, const char* const argv[]) {
                                                                     po::value(&bridge_address_go))(
         "containerAddress", po::value(&container_address_go))("vethNamePrefix",
                                                               po::value(&prefix_go));
+    // Words that are no option's value land here, to be refused: "--pid 5 -- --bridge-name x"
+    // must not look like it did something with the bridge name.
+    go_spellings.add_options()("left-over", po::value(&left_over));
     po::options_description all;
     all.add(options).add(go_spellings);
 
-    const po::variables_map values = parse_argv(argc, argv, all);
+    const po::variables_map values = parse_argv(argc, argv, all, "left-over");
     if (values.count("help") != 0) {
         std::ostringstream help;
         help << "Usage: netsetgo --pid PID [OPTIONS]\n"
@@ -113,6 +130,9 @@ net::settings parse_arguments(int argc, const char* const argv[]) {
         {prefix_go, settings.veth_prefix}};
     for (const auto& [go, ours] : go_to_ours)
         if (!go.empty()) ours = go;
+    if (!left_over.empty())
+        throw std::invalid_argument("unexpected argument '" + left_over.front() +
+                                    "': netsetgo takes only options (try --help)");
     if (pid.empty()) throw std::invalid_argument("--pid is required (try --help)");
     const std::optional<pid_t> parsed = net::parse_pid(pid);
     if (!parsed) throw std::invalid_argument("bad --pid '" + pid + "': want a process id");
@@ -129,8 +149,7 @@ privileged_section::privileged_section(uid_t caller) : caller_(caller) {
     uid_t real = 0, effective = 0, saved = 0;
     getresuid(&real, &effective, &saved);
     if (effective != 0 && saved != 0) return;  // neither root nor setuid: the kernel decides
-    // Of root's capabilities keep only the two the set-up needs, before regaining them.
-    capability::set(needed_capabilities, effective == 0 ? needed_capabilities : 0);
+    // Back to euid 0, which makes the permitted set (already cut to two) effective again.
     if (effective != 0 && ::seteuid(0) != 0) throw_errno("regain root for the network set-up");
 }
 
@@ -142,32 +161,44 @@ privileged_section::~privileged_section() {
 
 target open_target(pid_t pid, uid_t caller) {
     const std::string proc = "/proc/" + std::to_string(pid);
+    const std::string refused = "pid " + std::to_string(pid) + ": ";
+    // Only the errors that mean "gone" or "not yours" are refusals; anything else (EMFILE,
+    // ENOMEM, ...) is reported as itself.
+    const auto refuse_or_fail = [&](int gone, int not_yours, const std::string& operation,
+                                    const std::string& not_yours_text) {
+        if (errno == gone) refuse(refused + "no such process");
+        if (errno == not_yours) refuse(refused + not_yours_text);
+        throw_errno(operation);
+    };
     // The pidfd pins the process: its pid cannot name another process while we hold it.
     const unique_fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-    if (!pidfd) refuse("pid " + std::to_string(pid) + ": no such process");
+    if (!pidfd) refuse_or_fail(ESRCH, ESRCH, "pidfd_open " + std::to_string(pid), "");
     const unique_fd proc_dir(::open(proc.c_str(), O_DIRECTORY | O_PATH | O_CLOEXEC));
-    if (!proc_dir) refuse("pid " + std::to_string(pid) + ": no such process");
+    if (!proc_dir) refuse_or_fail(ENOENT, ENOENT, "open " + proc, "");
     // Still alive after /proc/<pid> was opened, so that directory is this process's.
     // Signal 0 checks permission too: only the owner (or root) may signal a process.
     if (::syscall(SYS_pidfd_send_signal, pidfd.get(), 0, nullptr, 0) != 0)
-        refuse("pid " + std::to_string(pid) + ": " +
-               (errno == EPERM ? "it is not your process" : "no such process"));
-    if (caller != 0 && real_uid_in(read_at(proc_dir.get(), "status")) != caller)
-        refuse("pid " + std::to_string(pid) + ": it is not your process");
+        refuse_or_fail(ESRCH, EPERM, "signal " + std::to_string(pid), "it is not your process");
+    if (caller != 0 && real_uid_in(read_at(proc_dir.get(), "status", proc)) != caller)
+        refuse(refused + "it is not your process");
 
     unique_fd netns(::openat(proc_dir.get(), "ns/net", O_RDONLY | O_CLOEXEC));
-    if (!netns) refuse("pid " + std::to_string(pid) + ": you may not open its network namespace");
+    if (!netns && errno == EPERM) errno = EACCES;
+    if (!netns)
+        refuse_or_fail(ENOENT, EACCES, "open " + proc + "/ns/net",
+                       "you may not open its network namespace");
     if (same_file(netns.get(), "/proc/self/ns/net"))
-        refuse("pid " + std::to_string(pid) + ": it is in your own network namespace");
+        refuse(refused + "it is in your own network namespace");
     if (caller != 0) {
         // The namespace must belong to a user namespace the caller made (as step05's
         // clone(CLONE_NEWUSER|CLONE_NEWNET) does), not one someone else set up.
         const unique_fd owner(::ioctl(netns.get(), NS_GET_USERNS));
+        if (!owner) throw_errno("find the user namespace of " + proc + "/ns/net");
         uid_t owner_uid = 0;
-        if (!owner || ::ioctl(owner.get(), NS_GET_OWNER_UID, &owner_uid) != 0 ||
-            owner_uid != caller)
-            refuse("pid " + std::to_string(pid) +
-                   ": its network namespace belongs to a user namespace you do not own");
+        if (::ioctl(owner.get(), NS_GET_OWNER_UID, &owner_uid) != 0)
+            throw_errno("find the owner of the user namespace of " + proc + "/ns/net");
+        if (owner_uid != caller)
+            refuse(refused + "its network namespace belongs to a user namespace you do not own");
     }
     return target{pid, std::move(netns)};
 }

@@ -14,20 +14,24 @@
 
 namespace nsp::netsetgo {
 
+// Of root's capabilities keeps only the two netsetgo needs, CAP_NET_ADMIN (rtnetlink) and
+// CAP_SYS_ADMIN (setns(2)), and for a caller who is root CAP_SYS_PTRACE too; the first thing
+// main() does, before anything the caller wrote is read. Throws std::system_error.
+void keep_only_needed_capabilities(uid_t caller);
+
 // Parses netsetgo's options (--pid, --bridge-name, --bridge-address, --container-address,
 // --veth-prefix, and the Go spellings -pid -bridgeName -bridgeAddress -containerAddress
 // -vethNamePrefix). Throws help_requested (options.hpp) for --help and
-// std::invalid_argument for anything malformed.
+// std::invalid_argument for anything malformed, unknown or left over.
 net::settings parse_arguments(int argc, const char* const argv[]);
 
 // Works as the caller (effective uid = real uid) until a privileged_section, so that what
 // the caller names is opened with the caller's rights. Throws std::system_error.
 void drop_to_caller(uid_t caller);
 
-// Root for the network set-up, for as long as this object lives and no longer: of root's
-// capabilities it keeps only CAP_NET_ADMIN (rtnetlink) and CAP_SYS_ADMIN (setns(2)), and when
-// it goes, whether the set-up worked or threw, root is given up for good (real, effective
-// and saved uid become the caller's).
+// Root for the network set-up, for as long as this object lives and no longer (with only the
+// capabilities keep_only_needed_capabilities() left): when it goes, whether the set-up worked
+// or threw, root is given up for good (real, effective and saved uid become the caller's).
 class privileged_section {
   public:
     explicit privileged_section(uid_t caller);  // throws std::system_error

@@ -3,6 +3,9 @@
 // namespace's links, addresses and routes exactly as they were.
 #include <gtest/gtest.h>
 
+#include <set>
+#include <utility>
+
 #include "harness.hpp"
 #include "net_config.hpp"
 
@@ -86,6 +89,23 @@ TEST(Leases, HostVethNamesEncodeTheAddress) {
     EXPECT_FALSE(nsp::net::lease_of("veth", "veth-").has_value());
 }
 
+// Two uids no account and no process on this machine uses, for tests that need two users
+// who are not each other (setpriv takes numeric ids: no account is created).
+std::pair<uid_t, uid_t> two_unused_uids() {
+    std::set<uid_t> used;
+    for (const std::string& line : lines_of(sh("getent passwd; ps -e -o uid=").out))
+        if (const size_t colon = line.find(':'); colon != std::string::npos) {
+            const size_t uid = line.find(':', colon + 1);
+            used.insert(static_cast<uid_t>(std::stoul(line.substr(uid + 1))));
+        } else if (line.find_first_not_of(' ') != std::string::npos) {
+            used.insert(static_cast<uid_t>(std::stoul(line)));
+        }
+    uid_t first = 61000;
+    while (used.count(first) != 0 || used.count(first + 1) != 0)
+        first += 2;
+    return {first, first + 1};
+}
+
 // The helper, run as the harness installs it: setuid root in a 0755 directory.
 class NetsetgoAbuse : public ::testing::Test {
   protected:
@@ -93,19 +113,46 @@ class NetsetgoAbuse : public ::testing::Test {
         if (const std::string reason = cannot_run_as(as::root); !reason.empty())
             GTEST_SKIP() << reason << " (needs a setuid-root copy and a network namespace)";
     }
-    // Runs `calls` (one netsetgo call per line, "$NSG" is the helper, "$AS_USER" drops to
-    // uid 65534) in a fresh network namespace, between two snapshots of its network.
-    // Prints each call's exit status.
+    // Shell text for every script: "$NSG" is the helper, "$AS_USER" drops to uid 65534,
+    // "$AS_U1" and "$AS_U2" to two unused uids ($U1, $U2). `container VAR [AS...]` starts a
+    // process in new user and network namespaces (as the user AS... names, as step05 would)
+    // and puts its pid in VAR; whatever it started is killed when the script ends.
+    std::string preamble() const {
+        const auto [u1, u2] = two_unused_uids();
+        const auto as = [](uid_t uid) {
+            const std::string id = std::to_string(uid);
+            return "'/usr/bin/setpriv --reuid=" + id + " --regid=" + id + " --clear-groups'";
+        };
+        return "NSG=" + copy->bin("netsetgo") + "; AS_USER=" + as(65534) +
+               "; U1=" + std::to_string(u1) + "; AS_U1=" + as(u1) + "; U2=" + std::to_string(u2) +
+               "; AS_U2=" + as(u2) +
+               "; cd /\n"
+               "started=; trap 'kill $started 2>/dev/null' EXIT\n"
+               "container() {\n"
+               "  var=$1; shift\n"
+               "  \"$@\" unshare --user --map-root-user --net sleep 600 >/dev/null 2>&1 &\n"
+               "  eval $var=$!; started=\"$started $!\"\n"
+               "  while [ \"$(readlink /proc/$!/ns/net)\" = \"$(readlink /proc/self/ns/net)\" ]; "
+               "do\n"
+               "    sleep 0.01; done\n"
+               "}\n";
+    }
+    // Runs `calls` (one netsetgo call per line) in a fresh network namespace, between two
+    // snapshots of its network. Prints each call's exit status.
     result abuse(const std::string& calls) {
         const std::string snapshot = "{ ip -o link; ip -o addr; ip route; }";
-        const std::string script =
-            "NSG=" + copy->bin("netsetgo") +
-            "; AS_USER='/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups'; cd /\n" +
-            snapshot + " > /tmp/nsp-before-$$\n" + calls + "\n" + snapshot +
-            " > /tmp/nsp-after-$$\n"
-            "cmp -s /tmp/nsp-before-$$ /tmp/nsp-after-$$ && echo network-unchanged\n"
-            "rm -f /tmp/nsp-before-$$ /tmp/nsp-after-$$\n";
+        const std::string script = preamble() + snapshot + " > /tmp/nsp-before-$$\n" + calls +
+                                   "\n" + snapshot +
+                                   " > /tmp/nsp-after-$$\n"
+                                   "cmp -s /tmp/nsp-before-$$ /tmp/nsp-after-$$ && echo "
+                                   "network-unchanged\n"
+                                   "rm -f /tmp/nsp-before-$$ /tmp/nsp-after-$$\n";
         return run("/bin/sh", {"-c", script}, {.own_network_namespace = true});
+    }
+    // Runs `script` in a fresh network namespace, after the preamble.
+    result in_fresh_network(const std::string& script) {
+        return run("/bin/sh", {"-c", preamble() + script},
+                   {.own_network_namespace = true, .timeout = std::chrono::seconds(120)});
     }
     std::shared_ptr<installation> copy = installation::get();
 };
@@ -190,10 +237,60 @@ TEST_F(NetsetgoAbuse, UnprivilegedCallersCannotChooseTheBridge) {
 }
 
 TEST_F(NetsetgoAbuse, TheEnvironmentIsIgnored) {
-    // libnl would print every netlink message with NLCB=debug and NLDBG set.
-    const result r = abuse("NLCB=debug NLDBG=4 $NSG --pid 1; echo status=$?");
-    EXPECT_EQ(r.out, "status=2\nnetwork-unchanged\n");
-    EXPECT_EQ(lines_of(r.err).size(), 1u) << r.err;
+    // libnl would print every netlink message with NLCB=debug and NLDBG set. The target is a
+    // container the test made, so that nothing outside the test's namespaces is ever touched.
+    const result r = in_fresh_network(
+        "container c $AS_U1\n"
+        "NLCB=debug NLDBG=4 $AS_U1 $NSG --pid $c; echo status=$?\n");
+    EXPECT_EQ(r.out, "status=0\n");
+    EXPECT_EQ(r.err, "");
+}
+
+TEST_F(NetsetgoAbuse, CapabilitiesAreCutBeforeTheArgumentsAreRead) {
+    // netsetgo blocks writing --help into a pipe that is already full: its state while it
+    // handles what the caller wrote. Only CAP_NET_ADMIN (12) and CAP_SYS_ADMIN (21) remain.
+    const result r = in_fresh_network(
+        "mkfifo /tmp/nsp-full-$$; exec 3<>/tmp/nsp-full-$$; rm /tmp/nsp-full-$$\n"
+        "head -c 65536 /dev/zero >&3\n"
+        "$AS_U1 $NSG --help >&3 & helper=$!\n"
+        "while ! grep -q pipe_write /proc/$helper/wchan; do sleep 0.01; done\n"
+        "grep -E '^(Uid|CapPrm|CapEff|CapInh|CapAmb):' /proc/$helper/status | tr -s '\\t' ' ' | "
+        "sed \"s/$U1/U/g\"\n"
+        "kill $helper\n");
+    EXPECT_EQ(r.out,
+              "Uid: U U 0 U\nCapInh: 0000000000000000\nCapPrm: 0000000000201000\n"
+              "CapEff: 0000000000000000\nCapAmb: 0000000000000000\n")
+        << r.err;
+}
+
+TEST_F(NetsetgoAbuse, ExtraArgumentsAreRefused) {
+    const result r = abuse(
+        "container c $AS_USER\n"
+        "$AS_USER $NSG --pid $c extra; echo status=$?\n"
+        "$AS_USER $NSG --pid $c -- --bridge-name evil0; echo status=$?\n"
+        "$AS_USER $NSG extra --pid $c; echo status=$?\n");
+    EXPECT_EQ(r.out, "status=2\nstatus=2\nstatus=2\nnetwork-unchanged\n");
+    const std::vector<std::string> errors = lines_of(r.err);
+    ASSERT_EQ(errors.size(), 3u) << r.err;
+    EXPECT_EQ(errors[0],
+              "netsetgo: unexpected argument 'extra': netsetgo takes only options "
+              "(try --help)");
+    EXPECT_NE(errors[1].find("unexpected argument '--bridge-name'"), std::string::npos);
+}
+
+TEST_F(NetsetgoAbuse, RunningOutOfDescriptorsIsReportedAsSuch) {
+    // Each limit makes a different open fail; none may read as a refusal of the target.
+    const result r = abuse(
+        "container c $AS_USER\n"
+        "for limit in 4 5 6; do $AS_USER sh -c \"ulimit -n $limit; exec $NSG --pid $c\"; "
+        "echo status=$?; done\n");
+    EXPECT_EQ(r.out, "status=1\nstatus=1\nstatus=1\nnetwork-unchanged\n");
+    const std::vector<std::string> errors = lines_of(r.err);
+    ASSERT_EQ(errors.size(), 3u) << r.err;
+    for (const std::string& line : errors) {
+        EXPECT_TRUE(line.ends_with(": Too many open files")) << line;
+        EXPECT_EQ(line.find("refused"), std::string::npos) << line;
+    }
 }
 
 TEST_F(NetsetgoAbuse, RootOnAContainerOfItsOwnSucceedsWithTheGoSpellings) {
