@@ -7,11 +7,14 @@
 #include <fstream>
 #include <iostream>
 
+#include "trace.hpp"
+
 namespace nsp {
 
 void throw_errno(const std::string& what) { throw_error(errno, what); }
 
 void throw_error(int err, const std::string& what) {
+    trace::failed(err, what);
     throw std::system_error(err, std::system_category(), what);
 }
 

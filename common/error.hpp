@@ -18,8 +18,9 @@ inline constexpr int exit_cannot_execute = 126;  // the command exists but canno
 inline constexpr int exit_not_found = 127;       // the command does not exist
 
 // Throws std::system_error for the current errno; `what` names the operation and its argument.
+// With --trace, the failure is the trace's last line first (trace.hpp).
 [[noreturn]] void throw_errno(const std::string& what);
-// Throws std::system_error for error code `err` (an errno value).
+// Throws std::system_error for error code `err` (an errno value), likewise traced.
 [[noreturn]] void throw_error(int err, const std::string& what);
 
 // The operation a std::system_error names, without the ": reason" that what() appends.

@@ -3,26 +3,61 @@
 #include <sys/mount.h>
 
 #include "error.hpp"
+#include "trace.hpp"
 
 namespace nsp::mount {
 
+namespace {
+
+// The flags as the C source spells them, for the trace: "MS_NOSUID|MS_NODEV".
+std::string flag_names(unsigned long flags) {
+    constexpr std::pair<unsigned long, const char*> names[] = {
+        {MS_BIND, "MS_BIND"},     {MS_REC, "MS_REC"},         {MS_PRIVATE, "MS_PRIVATE"},
+        {MS_NOSUID, "MS_NOSUID"}, {MS_NODEV, "MS_NODEV"},     {MS_NOEXEC, "MS_NOEXEC"},
+        {MS_RDONLY, "MS_RDONLY"}, {MS_REMOUNT, "MS_REMOUNT"}, {MS_SLAVE, "MS_SLAVE"},
+    };
+    std::string text;
+    for (const auto& [flag, name] : names) {
+        if ((flags & flag) == 0) continue;
+        if (!text.empty()) text += '|';
+        text += name;
+    }
+    return text.empty() ? "0" : text;
+}
+
+// mount(2) as the trace shows it; a null argument is NULL, and no data is left out.
+int traced_mount(const char* source, const std::string& target, const char* type,
+                 unsigned long flags, const char* data) {
+    const int result = ::mount(source, target.c_str(), type, flags, data);
+    trace::call(result, [&] {
+        const auto arg = [](const char* text) {
+            return text != nullptr ? trace::quoted(text) : std::string("NULL");
+        };
+        return "mount(" + arg(source) + ", " + trace::quoted(target) + ", " + arg(type) + ", " +
+               flag_names(flags) + (data != nullptr ? ", " + trace::quoted(data) : "") + ")";
+    });
+    return result;
+}
+
+}  // namespace
+
 void make_private() {
-    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+    if (traced_mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
         throw_errno("make the mounts under / private");
 }
 
 void mount_proc(const std::string& target) {
-    if (::mount("proc", target.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+    if (traced_mount("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
         throw_errno("mount proc on " + target);
 }
 
 void bind(const std::string& source, const std::string& target) {
-    if (::mount(source.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+    if (traced_mount(source.c_str(), target, nullptr, MS_BIND | MS_REC, nullptr) != 0)
         throw_errno("bind-mount " + source + " on " + target);
 }
 
 void mount_tmpfs(const std::string& target, unsigned long flags, const std::string& data) {
-    if (::mount("tmpfs", target.c_str(), "tmpfs", flags, data.c_str()) != 0)
+    if (traced_mount("tmpfs", target, "tmpfs", flags, data.c_str()) != 0)
         throw_errno("mount tmpfs on " + target);
 }
 

@@ -9,18 +9,30 @@
 #include <vector>
 
 #include "error.hpp"
+#include "trace.hpp"
 
 namespace bp = boost::process::v2;
 
 namespace nsp::net {
 
 void init_from_parent(pid_t child, const std::string& netsetgo) {
-    if (::access(netsetgo.c_str(), X_OK) != 0) throw_errno("run netsetgo " + netsetgo);
+    const int usable = ::access(netsetgo.c_str(), X_OK);
+    trace::call(usable, [&] { return "access(" + trace::quoted(netsetgo) + ", X_OK)"; });
+    if (usable != 0) throw_errno("run netsetgo " + netsetgo);
+    std::vector<std::string> args{"--pid", std::to_string(child)};
+    // One trace for both programs: netsetgo counts its times from our start.
+    if (trace::enabled())
+        args.insert(args.end(), {"--trace", "--trace-start", std::to_string(trace::start_ns())});
+    if (trace::enabled()) {
+        std::string call = "vfork(), execve(" + trace::quoted(netsetgo) + ", [\"netsetgo\"";
+        for (const std::string& arg : args)
+            call += ", " + trace::quoted(arg);
+        trace::note(call + "])");
+    }
     boost::asio::io_context context;
     // vfork: the runtime's page tables are not copied just to exec the helper.
     // stdin, stdout and stderr are inherited, so netsetgo's own error reaches the user.
-    bp::process helper = bp::posix::vfork_launcher()(
-        context, netsetgo, std::vector<std::string>{"--pid", std::to_string(child)});
+    bp::process helper = bp::posix::vfork_launcher()(context, netsetgo, args);
     const int status = helper.wait();
     if (status != 0)
         throw std::runtime_error("netsetgo --pid " + std::to_string(child) +

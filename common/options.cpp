@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "error.hpp"
+#include "trace.hpp"
 
 namespace po = boost::program_options;
 
@@ -59,7 +60,9 @@ void command_line::add_netsetgo_option() { netsetgo_ = true; }
 options command_line::parse(int argc, const char* const argv[]) const {
     options parsed;
     po::options_description visible("Options");
-    visible.add_options()("help,h", "print this help and exit");
+    bool trace = false;
+    visible.add_options()("help,h", "print this help and exit")(
+        "trace", po::bool_switch(&trace), "print each namespace operation to stderr as it happens");
     if (rootfs_)
         visible.add_options()("rootfs", po::value(&parsed.rootfs)->default_value(NSP_ROOTFS_DIR),
                               "the root filesystem to pivot into");
@@ -84,6 +87,7 @@ options command_line::parse(int argc, const char* const argv[]) const {
              << "  127 if it does not exist.\n";
         throw help_requested(help.str());
     }
+    if (trace) trace::enable(program_);
     if (parsed.command.empty()) parsed.command = {"/bin/sh"};
     return parsed;
 }

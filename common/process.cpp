@@ -18,6 +18,7 @@
 
 #include "error.hpp"
 #include "fd.hpp"
+#include "trace.hpp"
 
 namespace nsp::process {
 
@@ -51,19 +52,34 @@ void stop_forwarding_signals() {
     forward_to_pid = 0;
 }
 
+struct namespace_flag {
+    int flag;
+    const char* name;
+    const char* kind;  // as in /proc/<pid>/ns/<kind>
+};
+constexpr namespace_flag namespace_flags[] = {
+    {CLONE_NEWUTS, "CLONE_NEWUTS", "uts"}, {CLONE_NEWUSER, "CLONE_NEWUSER", "user"},
+    {CLONE_NEWNS, "CLONE_NEWNS", "mnt"},   {CLONE_NEWPID, "CLONE_NEWPID", "pid"},
+    {CLONE_NEWIPC, "CLONE_NEWIPC", "ipc"}, {CLONE_NEWNET, "CLONE_NEWNET", "net"},
+};
+
 std::string clone_flag_names(int flags) {
-    constexpr std::pair<int, const char*> names[] = {
-        {CLONE_NEWUTS, "CLONE_NEWUTS"}, {CLONE_NEWUSER, "CLONE_NEWUSER"},
-        {CLONE_NEWNS, "CLONE_NEWNS"},   {CLONE_NEWPID, "CLONE_NEWPID"},
-        {CLONE_NEWIPC, "CLONE_NEWIPC"}, {CLONE_NEWNET, "CLONE_NEWNET"},
-    };
     std::string text;
-    for (const auto& [flag, name] : names) {
+    for (const auto& [flag, name, kind] : namespace_flags) {
         if ((flags & flag) == 0) continue;
         if (!text.empty()) text += '|';
         text += name;
     }
     return text;
+}
+
+// The trace shows each namespace the child got in place of ours: "uts:[…] -> uts:[…]".
+void trace_new_namespaces(pid_t child, int flags) {
+    if (!trace::enabled()) return;
+    for (const auto& [flag, name, kind] : namespace_flags)
+        if ((flags & flag) != 0)
+            trace::note("  " + trace::namespace_of("self", kind) + " -> " +
+                        trace::namespace_of(std::to_string(child), kind));
 }
 
 // The child's stack. Without CLONE_VM the child gets a copy-on-write copy of our memory, so
@@ -94,6 +110,7 @@ bool parent_is_gone(int parent_pidfd) {
 // The first code that runs in the child, on the stack given to clone(2).
 int child_main(void* arg) {
     tell_sanitizer_about_the_child_stack();
+    trace::become_container();
     auto& start = *static_cast<child_start*>(arg);
     start.errors->close_in_child();
     try {
@@ -147,7 +164,17 @@ void exec_command(const std::vector<std::string>& command) {
     for (const std::string& word : command)
         argv.push_back(const_cast<char*>(word.c_str()));
     argv.push_back(nullptr);
+    const auto describe = [&] {
+        std::string call = "execvp(" + trace::quoted(command.front()) + ", [";
+        for (const std::string& word : command)
+            call += trace::quoted(word) + (&word == &command.back() ? "" : ", ");
+        return call + "])";
+    };
+    // Written before the call: when it works, nothing of ours runs after it.
+    if (trace::enabled()) trace::note(describe());
     execvp(argv[0], argv.data());
+    trace::call(-1, describe);
+    trace::failed(errno, "execute " + command.front());
     throw command_error(errno, std::system_category(), "execute " + command.front());
 }
 
@@ -158,7 +185,9 @@ child child::clone(int flags, std::function<void()> init) {
     child_start start{&init, &errors, self.get()};
     const pid_t pid =
         ::clone(child_main, child_stack + sizeof child_stack, flags | SIGCHLD, &start);
+    trace::call(pid, [&] { return "clone(" + clone_flag_names(flags) + "|SIGCHLD)"; });
     if (pid < 0) throw_errno("clone a child with " + clone_flag_names(flags));
+    trace_new_namespaces(pid, flags);
     errors.close_in_parent();
     start_forwarding_signals(pid);
     return {pid, std::move(errors)};

@@ -12,6 +12,7 @@
 #include "error.hpp"
 #include "fd.hpp"
 #include "mount.hpp"
+#include "trace.hpp"
 
 namespace nsp::rootfs {
 
@@ -20,7 +21,9 @@ namespace {
 // An unusable rootfs is reported before anything is mounted, with the path in the message.
 void check_rootfs(const std::string& new_root) {
     struct stat status {};
-    if (::stat(new_root.c_str(), &status) != 0) throw_errno("open rootfs " + new_root);
+    const int result = ::stat(new_root.c_str(), &status);
+    trace::call(result, [&] { return "stat(" + trace::quoted(new_root) + ")"; });
+    if (result != 0) throw_errno("open rootfs " + new_root);
     if (!S_ISDIR(status.st_mode)) throw_error(ENOTDIR, "open rootfs " + new_root);
     std::error_code error;
     if (std::filesystem::is_empty(new_root, error))
@@ -51,16 +54,26 @@ void mount_minimal_dev(const std::string& new_root) {
     }
 }
 
+int traced_chdir(const std::string& path) {
+    const int result = ::chdir(path.c_str());
+    trace::call(result, [&] { return "chdir(" + trace::quoted(path) + ")"; });
+    return result;
+}
+
 // The article makes a put_old directory inside the rootfs and pivots into it; that needs
 // write access to the rootfs, which a rootless user of a root-owned rootfs lacks, and it
 // leaves /.pivot_root behind. pivot_root(".", ".") (as runc and crun do) needs no directory:
 // the old root ends up stacked on top of the new one, and unmounting "." detaches it.
 void pivot_into(const std::string& new_root) {
-    if (::chdir(new_root.c_str()) != 0) throw_errno("chdir " + new_root);
-    if (::syscall(SYS_pivot_root, ".", ".") != 0) throw_errno("pivot_root into " + new_root);
+    if (traced_chdir(new_root) != 0) throw_errno("chdir " + new_root);
+    const long pivoted = ::syscall(SYS_pivot_root, ".", ".");
+    trace::call(pivoted, [] { return std::string(R"(pivot_root(".", "."))"); });
+    if (pivoted != 0) throw_errno("pivot_root into " + new_root);
     // MNT_DETACH: the old root is still busy (our own open files live there).
-    if (::umount2(".", MNT_DETACH) != 0) throw_errno("detach the old root");
-    if (::chdir("/") != 0) throw_errno("chdir /");
+    const int detached = ::umount2(".", MNT_DETACH);
+    trace::call(detached, [] { return std::string(R"(umount2(".", MNT_DETACH))"); });
+    if (detached != 0) throw_errno("detach the old root");
+    if (traced_chdir("/") != 0) throw_errno("chdir /");
 }
 
 }  // namespace

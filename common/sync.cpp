@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "error.hpp"
+#include "trace.hpp"
 
 namespace nsp {
 
@@ -42,6 +43,8 @@ go_ahead_pipe::go_ahead_pipe() { make_pipe(read_end_, write_end_, "go-ahead"); }
 void go_ahead_pipe::send() {
     read_end_.reset();
     const char go = 'G';
+    // Traced before the write: once it is done, the child may print before we could.
+    trace::note(R"(write(go_ahead, "G", 1))");
     if (::write(write_end_.get(), &go, 1) != 1) throw_errno("send the go-ahead to the child");
     write_end_.reset();
 }
@@ -50,6 +53,7 @@ void go_ahead_pipe::wait() {
     write_end_.reset();  // else the child would hold the pipe open and never see end-of-file
     char go = 0;
     const ssize_t n = read_retrying(read_end_.get(), &go, 1);
+    trace::call(n, [] { return std::string("read(go_ahead, &go, 1)"); });
     read_end_.reset();
     if (n < 0) throw_errno("wait for the go-ahead from the parent");
     if (n == 0) throw std::runtime_error("the parent stopped before its set-up was done");

@@ -7,6 +7,7 @@
 
 #include "error.hpp"
 #include "fd.hpp"
+#include "trace.hpp"
 
 namespace nsp::user {
 
@@ -15,8 +16,11 @@ namespace {
 void write_proc_file(pid_t child, const char* name, const std::string& content) {
     const std::string path = "/proc/" + std::to_string(child) + "/" + name;
     const unique_fd file(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    const ssize_t written = file ? ::write(file.get(), content.data(), content.size()) : -1;
+    trace::call(written == static_cast<ssize_t>(content.size()) ? 0 : -1,
+                [&] { return "write " + path + " " + trace::quoted(content); });
     if (!file) throw_errno("open " + path);
-    if (::write(file.get(), content.data(), content.size()) != static_cast<ssize_t>(content.size()))
+    if (written != static_cast<ssize_t>(content.size()))
         throw_errno("write '" + content + "' to " + path);
 }
 

@@ -19,6 +19,7 @@
 #include "netlink.hpp"
 #include "netns.hpp"
 #include "options.hpp"
+#include "trace.hpp"
 
 namespace po = boost::program_options;
 
@@ -88,6 +89,8 @@ net::settings parse_arguments(int argc, const char* const argv[]) {
     net::settings settings;
     std::string pid, bridge_go, bridge_address_go, container_address_go, prefix_go;
     std::vector<std::string> left_over;
+    bool trace = false;
+    std::int64_t trace_start = 0;
     po::options_description options("Options");
     options.add_options()("help,h", "print this help and exit")(
         "pid", po::value(&pid), "the pid of a process in the container's network namespace")(
@@ -99,7 +102,11 @@ net::settings parse_arguments(int argc, const char* const argv[]) {
         "container-address", po::value(&settings.container_address),
         "the container's address (default: the first free one after the bridge's)")(
         "veth-prefix", po::value(&settings.veth_prefix)->default_value(settings.veth_prefix),
-        "names: <prefix>1 in the container, <prefix>-<n> on the bridge");
+        "names: <prefix>1 in the container, <prefix>-<n> on the bridge")(
+        "trace", po::bool_switch(&trace), "print each netlink request to stderr as it is sent")(
+        "trace-start", po::value(&trace_start),
+        "with --trace: count times from this CLOCK_MONOTONIC instant in ns (step05 passes "
+        "its own start, so one trace shows both programs)");
     po::options_description go_spellings;
     go_spellings.add_options()("bridgeName", po::value(&bridge_go))("bridgeAddress",
                                                                     po::value(&bridge_address_go))(
@@ -122,6 +129,10 @@ net::settings parse_arguments(int argc, const char* const argv[]) {
              << "\nThe Go netsetgo's spellings -bridgeName -bridgeAddress "
                 "-containerAddress -vethNamePrefix\nare accepted too.\n";
         throw help_requested(help.str());
+    }
+    if (trace) {
+        trace::enable("netsetgo", trace_start);
+        trace::become_netsetgo();
     }
     const std::pair<const std::string&, std::string&> go_to_ours[] = {
         {bridge_go, settings.bridge_name},
