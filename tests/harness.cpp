@@ -43,12 +43,14 @@ struct running::state {
     std::unique_ptr<bp::process> process;
     std::string out_buffer, err_text;
     std::chrono::seconds timeout;
+    std::string program;
 };
 
 running::running(const std::string& program, const std::vector<std::string>& args,
                  const run_options& options)
     : state_(std::make_unique<state>()) {
     state_->timeout = options.timeout;
+    state_->program = program;
     std::vector<std::string> argv = command_for(program, args, options);
     const std::string executable = argv.front();
     argv.erase(argv.begin());
@@ -100,6 +102,13 @@ result running::finish() {
     s.context.run();
     outcome.exit_status =
         WIFSIGNALED(native_status) ? 128 + WTERMSIG(native_status) : WEXITSTATUS(native_status);
+    // A hung process fails the test that ran it, whatever the test checks: the status would
+    // otherwise be the harness's own kill (137), which reads like the program's.
+    if (outcome.timed_out) {
+        outcome.exit_status = -1;
+        ADD_FAILURE() << s.program << " did not finish within " << s.timeout.count()
+                      << " s; the harness killed it";
+    }
     outcome.out = std::move(s.out_buffer);
     outcome.err = std::move(s.err_text);
     return outcome;

@@ -16,9 +16,9 @@
 namespace nsp::test {
 
 struct result {
-    int exit_status = -1;  // as a shell reports it: 128+N for signal N
+    int exit_status = -1;  // as a shell reports it: 128+N for signal N; -1 if it timed out
     std::string out, err;
-    bool timed_out = false;
+    bool timed_out = false;  // killed by the harness after the timeout: the test has failed
 };
 
 // How to run: as who, and where.
@@ -33,7 +33,8 @@ struct run_options {
     std::chrono::seconds timeout{30};
 };
 
-// Runs `program` with `args`. The process is killed if it outlives options.timeout.
+// Runs `program` with `args`. The process is killed if it outlives options.timeout, and the
+// test fails then (a hang is a failure even where the test checks nothing else).
 result run(const std::string& program, const std::vector<std::string>& args,
            const run_options& options = {});
 

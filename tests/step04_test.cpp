@@ -62,11 +62,19 @@ TEST_P(Step04, PsShowsOnlyTheContainer) {
 }
 
 TEST_P(Step04, HostFilesAreNotReachable) {
-    const result r =
-        in_container({}, "test -e " + copy->rootfs() + " && echo host-visible; ls /proc/1/root/\n");
+    // The old root must be detached, not merely out of sight: left stacked on the new root,
+    // the ".." of / leads back into the host's tree.
+    const result r = in_container(
+        {}, "test -e " + copy->rootfs() + " && echo host-visible; cd / && ls -a ..; ls -a /..\n");
     ASSERT_EQ(r.exit_status, 0) << r.err;
-    EXPECT_EQ(r.out.find("host-visible"), std::string::npos);
-    EXPECT_EQ(r.out.find("work"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("host-visible"), std::string::npos) << r.out;
+    std::vector<std::string> rootfs = {".", ".."};
+    for (const auto& entry : fs::directory_iterator(copy->rootfs()))
+        rootfs.push_back(entry.path().filename().string());
+    std::sort(rootfs.begin(), rootfs.end());
+    std::vector<std::string> expected = rootfs;
+    expected.insert(expected.end(), rootfs.begin(), rootfs.end());
+    EXPECT_EQ(lines_of(r.out), expected) << "cd / && ls -a .., then ls -a /..";
 }
 
 TEST_P(Step04, OnlyStdioCrossesIntoTheContainer) {
