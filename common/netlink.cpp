@@ -9,9 +9,11 @@
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
 
+#include <cstring>
 #include <memory>
 
 #include "error.hpp"
+#include "trace.hpp"
 
 namespace nsp::netlink {
 
@@ -52,6 +54,27 @@ int errno_of(int nl_error) {
     throw_error(errno_of(nl_error), what);
 }
 
+// Reports a request to the trace, named as `ip` would name it ("RTM_NEWADDR 10.10.10.2/24 dev
+// veth1"). A failed one (error < 0) is printed by the throw_nl() that follows; `kept` says
+// why an error that is not one (EEXIST: made already) is accepted.
+template <class Describe>
+void traced(int error, Describe&& describe, const char* kept = nullptr) {
+    if (!trace::enabled()) return;
+    if (error < 0 && kept != nullptr)
+        trace::note(describe() + " = " + ::strerrorname_np(errno_of(error)) + " (" + kept + ")");
+    else
+        trace::call(error < 0 ? -1 : 0, describe);
+}
+
+// The name of link `index` in the current network namespace, for the trace: requests that
+// name a link by index read better with its name.
+std::string name_of(int index) {
+    char name[IF_NAMESIZE] = {};
+    return if_indextoname(static_cast<unsigned>(index), name) != nullptr
+               ? name
+               : "index " + std::to_string(index);
+}
+
 template <typename T, void (*Free)(T*)>
 struct freer {
     void operator()(T* object) const { Free(object); }
@@ -89,14 +112,19 @@ socket::socket() : socket_(nl_socket_alloc()) {
     // then reads it again.
     nl_socket_disable_msg_peek(socket_);
     nl_socket_set_msg_buf_size(socket_, 65536);
+    // The namespace a socket talks to is the one current when it was made.
+    if (trace::enabled())
+        trace::note("socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE) in " +
+                    trace::namespace_of("self", "net"));
 }
 
 socket::~socket() { nl_socket_free(socket_); }
 
 std::vector<link> links(const socket& socket) {
     nl_cache* raw = nullptr;
-    if (const int error = rtnl_link_alloc_cache(socket.get(), AF_UNSPEC, &raw); error < 0)
-        throw_nl(error, "list the network links");
+    const int error = rtnl_link_alloc_cache(socket.get(), AF_UNSPEC, &raw);
+    traced(error, [] { return std::string("RTM_GETLINK (dump)"); });
+    if (error < 0) throw_nl(error, "list the network links");
     const cache_ptr cache(raw);
     std::vector<link> result;
     for (nl_object* object = nl_cache_get_first(cache.get()); object != nullptr;
@@ -108,6 +136,8 @@ std::vector<link> links(const socket& socket) {
 std::optional<link> find_link(const socket& socket, const std::string& name) {
     rtnl_link* raw = nullptr;
     const int error = rtnl_link_get_kernel(socket.get(), 0, name.c_str(), &raw);
+    traced(
+        error, [&] { return "RTM_GETLINK " + name; }, "none yet");
     if (error == -NLE_OBJ_NOTFOUND || error == -NLE_NODEV) return std::nullopt;
     if (error < 0) throw_nl(error, "look up link " + name);
     const link_ptr object(raw);
@@ -119,6 +149,9 @@ bool create_bridge(const socket& socket, const std::string& name) {
     if (!bridge) throw_error(ENOMEM, "allocate bridge " + name);
     rtnl_link_set_name(bridge.get(), name.c_str());
     const int error = rtnl_link_add(socket.get(), bridge.get(), NLM_F_CREATE | NLM_F_EXCL);
+    traced(
+        error, [&] { return "RTM_NEWLINK " + name + " type bridge"; },
+        error == -NLE_EXIST ? "made meanwhile" : nullptr);
     if (error == -NLE_EXIST) return false;
     if (error < 0) throw_nl(error, "create bridge " + name);
     return true;
@@ -136,6 +169,13 @@ bool create_veth_pair(const socket& socket, const std::string& name, int master,
     rtnl_link_set_ns_fd(peer, peer_netns_fd);
     rtnl_link_put(peer);
     const int error = rtnl_link_add(socket.get(), veth.get(), NLM_F_CREATE | NLM_F_EXCL);
+    traced(
+        error,
+        [&] {
+            return "RTM_NEWLINK " + name + " type veth master " + name_of(master) + " up peer " +
+                   peer_name + " netns " + trace::target_of(peer_netns_fd);
+        },
+        error == -NLE_EXIST ? "taken: try the next" : nullptr);
     if (error == -NLE_EXIST && find_link(socket, name)) return false;
     if (error < 0) throw_nl(error, "create veth pair " + name + " <-> " + peer_name);
     return true;
@@ -144,17 +184,18 @@ bool create_veth_pair(const socket& socket, const std::string& name, int master,
 void delete_link(const socket& socket, const std::string& name) {
     const link_ptr object(rtnl_link_alloc());
     rtnl_link_set_name(object.get(), name.c_str());
-    if (const int error = rtnl_link_delete(socket.get(), object.get()); error < 0)
-        throw_nl(error, "delete link " + name);
+    const int error = rtnl_link_delete(socket.get(), object.get());
+    traced(error, [&] { return "RTM_DELLINK " + name; });
+    if (error < 0) throw_nl(error, "delete link " + name);
 }
 
 void set_up(const socket& socket, int index) {
     const link_ptr original(rtnl_link_alloc()), change(rtnl_link_alloc());
     rtnl_link_set_ifindex(original.get(), index);
     rtnl_link_set_flags(change.get(), IFF_UP);
-    if (const int error = rtnl_link_change(socket.get(), original.get(), change.get(), 0);
-        error < 0)
-        throw_nl(error, "set link " + std::to_string(index) + " up");
+    const int error = rtnl_link_change(socket.get(), original.get(), change.get(), 0);
+    traced(error, [&] { return "RTM_NEWLINK " + name_of(index) + " up"; });
+    if (error < 0) throw_nl(error, "set link " + std::to_string(index) + " up");
 }
 
 bool add_address(const socket& socket, int index, const net::ipv4_cidr& address) {
@@ -163,6 +204,9 @@ bool add_address(const socket& socket, int index, const net::ipv4_cidr& address)
     rtnl_addr_set_ifindex(object.get(), index);
     rtnl_addr_set_local(object.get(), local.get());
     const int error = rtnl_addr_add(socket.get(), object.get(), NLM_F_CREATE | NLM_F_EXCL);
+    traced(
+        error, [&] { return "RTM_NEWADDR " + address.text() + " dev " + name_of(index); },
+        error == -NLE_EXIST ? "has it already" : nullptr);
     if (error == -NLE_EXIST) return false;
     if (error < 0) throw_nl(error, "add address " + address.text());
     return true;
@@ -180,8 +224,12 @@ void add_default_route(const socket& socket, int index, uint32_t gateway) {
     rtnl_route_nh_set_ifindex(next_hop, index);
     rtnl_route_nh_set_gateway(next_hop, via.get());
     rtnl_route_add_nexthop(route.get(), next_hop);  // the route owns it now
-    if (const int error = rtnl_route_add(socket.get(), route.get(), NLM_F_CREATE | NLM_F_EXCL);
-        error < 0)
+    const int error = rtnl_route_add(socket.get(), route.get(), NLM_F_CREATE | NLM_F_EXCL);
+    traced(error, [&] {
+        return "RTM_NEWROUTE default via " + net::ipv4_cidr{gateway, 32}.address_text() + " dev " +
+               name_of(index);
+    });
+    if (error < 0)
         throw_nl(error, "add the default route via " + net::ipv4_cidr{gateway, 32}.address_text());
 }
 

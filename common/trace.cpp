@@ -120,12 +120,21 @@ std::string quoted(std::string_view text) {
     return out + '"';
 }
 
-std::string namespace_of(std::string_view proc_pid, std::string_view kind) {
-    const std::string link = "/proc/" + std::string(proc_pid) + "/ns/" + std::string(kind);
-    char target[64];
+namespace {
+
+std::string link_target(const std::string& link) {
+    char target[256];
     const ssize_t n = ::readlink(link.c_str(), target, sizeof target);
     if (n <= 0 || n == sizeof target) return "?";
     return {target, static_cast<size_t>(n)};
 }
+
+}  // namespace
+
+std::string namespace_of(std::string_view proc_pid, std::string_view kind) {
+    return link_target("/proc/" + std::string(proc_pid) + "/ns/" + std::string(kind));
+}
+
+std::string target_of(int fd) { return link_target("/proc/self/fd/" + std::to_string(fd)); }
 
 }  // namespace nsp::trace

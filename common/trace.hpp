@@ -66,5 +66,7 @@ void failed(int err, std::string_view what);
 std::string quoted(std::string_view text);
 // The namespace `kind` of a process ("uts:[4026532210]"), or "?" if it cannot be read.
 std::string namespace_of(std::string_view proc_pid, std::string_view kind);
+// What descriptor `fd` is open on ("net:[4026532495]" for a namespace), or "?".
+std::string target_of(int fd);
 
 }  // namespace nsp::trace

@@ -342,12 +342,28 @@ TEST_P(Step05Trace, RunsNetsetgoBeforeTheGoAhead) {
         {"runtime", "access(\"" + copy->bin("netsetgo") + "\", X_OK)"},
         {"runtime",
          "vfork(), execve(\"" + copy->bin("netsetgo") + "\", [\"netsetgo\", \"--pid\", "},
+        // netsetgo, as ip would name its requests: the bridge, the veth pair with its peer
+        // made in the container's namespace, then the container's side from inside it.
+        {"netsetgo", "socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE) in net:["},
+        {"netsetgo", "RTM_NEWLINK brg0 type bridge"},
+        {"netsetgo", "RTM_NEWADDR 10.10.10.1/24 dev brg0"},
+        {"netsetgo", "RTM_NEWLINK veth-2 type veth master brg0 up peer veth1 netns net:["},
+        {"netsetgo", "setns(net:["},
+        {"netsetgo", "RTM_NEWLINK lo up"},
+        {"netsetgo", "RTM_NEWADDR 10.10.10.2/24 dev veth1"},
+        {"netsetgo", "RTM_NEWROUTE default via 10.10.10.1 dev veth1"},
         {"runtime", "write(go_ahead"},
         {"container", "read(go_ahead"},
         {"container", "pivot_root(\".\", \".\")"},
         {"container", "execvp(\"echo\""}};
-    EXPECT_EQ(expect_in_order(trace, ops, r.out).size(), ops.size());
+    const auto lines = expect_in_order(trace, ops, r.out);
+    ASSERT_EQ(lines.size(), ops.size());
     expect_container_lines(trace, r, true, "marker");
+    // The peer is made in, and netsetgo enters, the network namespace clone(2) made.
+    const std::string container_netns =
+        lines[1].operation.substr(lines[1].operation.find("-> ") + 3);
+    EXPECT_TRUE(lines[8].operation.ends_with("netns " + container_netns)) << r.out;
+    EXPECT_TRUE(lines[9].operation.starts_with("setns(" + container_netns)) << r.out;
 }
 
 TEST_P(Step05Trace, ChangesNothingElse) {
