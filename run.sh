@@ -6,43 +6,105 @@
 #                      mutation check of the safety tests, label `mutants`)
 #   ./run.sh build     install what is missing and build
 #   ./run.sh setup     only install the Debian packages the project needs
+#   ./run.sh packages  print the package names setup would ask apt for on this machine
 # Hardening (CI runs all of these after `test`):
 #   ./run.sh sanitize  the test suites again, built with AddressSanitizer + UBSan (build-asan/)
 #   ./run.sh tidy      clang-tidy over common/ and the steps; fails on any warning
 #   ./run.sh fuzz [S]  libFuzzer on the argument parsers, S seconds per target (build-fuzz/)
 #   ./run.sh soak      1,000 starts of each step and 50 rounds of 8 concurrent containers
 #   ./run.sh bench     start-up benchmark against the kernel floor (docs/performance.md)
+#   ./run.sh clang     the test suites again, built with clang (build-clang/)
+#   ./run.sh distro debian13|debian12
+#                      `./run.sh test` on a fresh debootstrapped Debian tree (tests/distro/)
 set -eu
 cd "$(dirname "$0")"
 
-# Debian 12 packages: the toolchain, GoogleTest, Boost 1.81, libnl (netsetgo's rtnetlink),
-# busybox-static (the rootfs), and the host tools the tests use (ip, ps, setpriv, unshare).
-packages="g++ cmake make pkg-config googletest libgtest-dev libboost1.81-dev
-  libboost-filesystem1.81-dev libboost-program-options1.81-dev libnl-route-3-dev
-  busybox-static iproute2 procps util-linux"
-# Only for the hardening checks: clang for clang-tidy and libFuzzer.
-hardening_packages="clang clang-tidy libclang-rt-14-dev"
+# The version apt would install for package $1, or nothing when apt offers none.
+candidate() {
+    apt-cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: //p' | grep -v '^(none)$' || true
+}
 
-install_missing() {
-    missing=""
-    for package in "$@"; do
-        dpkg-query -W -f='${Status}\n' "$package" 2>/dev/null | grep -q "ok installed" ||
-            missing="$missing $package"
+# Boost's three packages, named with suffix $1: "" for the default Boost, "1.81" for 1.81.
+boost_named() {
+    echo "libboost$1-dev libboost-filesystem$1-dev libboost-program-options$1-dev"
+}
+
+# Boost >= 1.81 (Boost.Process v2), chosen by what is installed or else what apt offers, not
+# by release name: the distribution's default Boost when it is new enough (Debian 13, Ubuntu
+# 24.04: 1.83), else the newest versioned Boost (Debian 12: 1.81). With no package lists yet,
+# the default names (not installed, so setup updates the lists and asks again).
+boost_packages() {
+    dpkg-query -W -f='${db:Status-Abbrev}${Package} ${Version}\n' 'libboost-program-options*-dev' \
+        2>/dev/null | sed -n 's/^ii *libboost-program-options\([0-9.]*\)-dev /\1 /p' |
+        while read -r suffix version; do
+            dpkg --compare-versions "$version" ge 1.81 && boost_named "$suffix" && break
+        done | grep . && return
+    default=$(candidate libboost-dev)
+    if [ -z "$default" ] || dpkg --compare-versions "$default" ge 1.81; then
+        boost_named ""
+        return
+    fi
+    for version in $(apt-cache pkgnames libboost1. | sed -n 's/^libboost\(1\.[0-9]*\)-dev$/\1/p' |
+        sort -t . -k 2,2nr); do
+        if dpkg --compare-versions "$version" ge 1.81 && [ -n "$(candidate "libboost$version-dev")" ]
+        then
+            boost_named "$version"
+            return
+        fi
     done
+    echo "run.sh: apt offers no Boost >= 1.81 (Boost.Process v2 needs it)" >&2
+    exit 1
+}
+
+# The project's packages: the toolchain, GoogleTest, Boost, libnl (netsetgo's rtnetlink),
+# busybox-static (the rootfs), and the host tools the tests use (ip, ps, setpriv, unshare).
+packages() {
+    echo g++ cmake make pkg-config googletest libgtest-dev libnl-route-3-dev busybox-static \
+        iproute2 procps util-linux "$(boost_packages)"
+}
+
+# Only for the hardening checks: clang for clang-tidy, and libFuzzer's runtime for that clang
+# (libclang-rt-N-dev: 14 on Debian 12, 19 on Debian 13), whether clang is installed or not yet.
+hardening_packages() {
+    version=$(clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9]*\)\..*/\1/p')
+    [ -n "$version" ] ||
+        version=$(apt-cache depends clang 2>/dev/null | sed -n 's/^ *Depends: clang-\([0-9]*\)$/\1/p')
+    echo clang clang-tidy ${version:+"libclang-rt-$version-dev"}
+}
+
+# The packages among $@ that are not installed yet.
+missing_packages() {
+    installed=$(dpkg-query -W -f='${db:Status-Abbrev}${Package}\n' "$@" 2>/dev/null |
+        sed -n 's/^ii *//p')
+    for package in "$@"; do
+        echo "$installed" | grep -qx "$package" || printf '%s ' "$package"
+    done
+}
+
+# Installs what $1 (packages or hardening_packages) names and is missing.
+install_missing() {
+    wanted=$($1)
+    # shellcheck disable=SC2086 # one word per package
+    missing=$(missing_packages $wanted)
     [ -z "$missing" ] && return 0
     if [ "$(id -u)" != 0 ]; then
-        echo "run.sh: missing Debian packages:$missing" >&2
-        echo "run.sh: install them as root: apt-get install$missing" >&2
+        echo "run.sh: missing Debian packages: $missing" >&2
+        echo "run.sh: install them as root: apt-get install $missing" >&2
         exit 1
     fi
-    echo "run.sh: installing$missing"
     apt-get update -q
+    # Asked again with fresh package lists, which may offer other names.
+    wanted=$($1)
+    # shellcheck disable=SC2086
+    missing=$(missing_packages $wanted)
+    [ -z "$missing" ] && return 0
+    echo "run.sh: installing $missing"
+    # shellcheck disable=SC2086
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
 }
 
 setup() {
-    # shellcheck disable=SC2086 # one word per package
-    install_missing $packages
+    install_missing packages
 }
 
 build() {
@@ -53,6 +115,10 @@ build() {
 
 case "${1:-}" in
 setup) setup ;;
+packages)
+    packages | tr ' ' '\n'
+    hardening_packages | tr ' ' '\n'
+    ;;
 build) build ;;
 demo)
     build
@@ -75,14 +141,12 @@ sanitize)
     ;;
 tidy)
     build
-    # shellcheck disable=SC2086
-    install_missing $hardening_packages
+    install_missing hardening_packages
     run-clang-tidy -quiet -p build 'common/.*\.cpp$' 'step0[1-5]_[a-z]+/.*\.cpp$'
     ;;
 fuzz)
     setup
-    # shellcheck disable=SC2086
-    install_missing $hardening_packages
+    install_missing hardening_packages
     tests/fuzz/run-fuzz.sh "${2:-20}"
     ;;
 soak)
@@ -94,8 +158,19 @@ bench)
     cmake --build build --target nsp_bench
     build/tests/bench/nsp_bench
     ;;
+clang)
+    setup
+    install_missing hardening_packages
+    cmake --preset clang >/dev/null
+    cmake --build build-clang -j"$(nproc)"
+    ctest --test-dir build-clang --output-on-failure -j"$(nproc)" -LE 'soak|mutants|exercises'
+    ;;
+distro)
+    tests/distro/run-distro.sh "${2:-debian13}"
+    ;;
 *)
-    echo "usage: ./run.sh demo|test|build|setup|sanitize|tidy|fuzz [SECONDS]|soak|bench" >&2
+    echo "usage: ./run.sh demo|test|build|setup|packages|sanitize|tidy|fuzz [SECONDS]|soak|bench|" \
+        "clang|distro [debian13|debian12]" >&2
     exit 2
     ;;
 esac

@@ -17,7 +17,7 @@ if [[ ! $seconds =~ ^[0-9]+$ || $seconds -lt 1 ]]; then
 fi
 for tool in clang clang++ cmake; do
     if ! command -v "$tool" >/dev/null; then
-        echo "$0: $tool is missing (apt-get install clang libclang-rt-14-dev cmake)" >&2
+        echo "$0: $tool is missing (./run.sh fuzz installs it)" >&2
         exit 2
     fi
 done
@@ -27,7 +27,8 @@ source_dir=$(cd "$fuzz_dir/../.." && pwd)
 build=$source_dir/build-fuzz
 targets=(fuzz_netsetgo_args fuzz_net_config fuzz_step_options)
 
-CC=clang CXX=clang++ cmake -S "$source_dir" -B "$build" -DNSP_FUZZ=ON >/dev/null
+CC=clang CXX=clang++ cmake -S "$source_dir" -B "$build" -DNSP_FUZZ=ON \
+    -DCMAKE_COMPILE_WARNING_AS_ERROR=ON >/dev/null
 cmake --build "$build" -j "$(nproc)" --target fuzz >/dev/null
 
 work=$(mktemp -d /tmp/nsp-fuzz.XXXXXX)
