@@ -1,11 +1,15 @@
 #include "error.hpp"
 
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <sstream>
+#include <utility>
 
 #include "trace.hpp"
 
@@ -44,11 +48,43 @@ bool in_nested_user_namespace() {
     return file && count != 4294967295UL;
 }
 
+// The device and inode of `path`, or nothing when it cannot be read.
+std::optional<std::pair<dev_t, ino_t>> identity(const char* path) {
+    struct stat status {};
+    if (stat(path, &status) != 0) return std::nullopt;
+    return std::pair{status.st_dev, status.st_ino};
+}
+
+// True when this process is seen to run in a chroot: its / is not the root of its mount
+// namespace. That root is PID 1's, when PID 1 shares our mount namespace and /proc/1/root can
+// be read; otherwise it is the one mount listed on "/" in /proc/self/mountinfo, which lists
+// only what lies under our own /. False when there is no /proc to tell.
+bool in_chroot() {
+    const auto init_root = identity("/proc/1/root/");
+    const auto init_mount_namespace = identity("/proc/1/ns/mnt");
+    if (init_root && init_mount_namespace && init_mount_namespace == identity("/proc/self/ns/mnt"))
+        return init_root != identity("/");
+    std::ifstream mountinfo("/proc/self/mountinfo");
+    if (!mountinfo) return false;
+    for (std::string line; std::getline(mountinfo, line);) {
+        std::istringstream fields(line);  // mount ID, parent ID, major:minor, root, mount point
+        std::string id, parent, device, root_in_filesystem, mount_point;
+        fields >> id >> parent >> device >> root_in_filesystem >> mount_point;
+        if (mount_point == "/") return false;
+    }
+    return true;
+}
+
 bool contains(std::string_view text, std::string_view part) {
     return text.find(part) != std::string_view::npos;
 }
 
 std::string user_namespace_eperm_hint() {
+    if (in_chroot())
+        return "this process runs in a chroot, and the kernel refuses new user namespaces to "
+               "a chrooted process: enter the tree with pivot_root in a new mount namespace "
+               "instead (as step04_rootfs does; 'unshare --mount' then pivot_root), or run on "
+               "the host";
     if (read_sysctl("/proc/sys/kernel/unprivileged_userns_clone") == "0")
         return "unprivileged user namespaces are disabled on this machine: as root, run "
                "'sysctl -w kernel.unprivileged_userns_clone=1', or run this step as root";
@@ -62,7 +98,8 @@ std::string user_namespace_eperm_hint() {
                "whose owner does not allow nesting another one; run on the host, or allow "
                "nested user namespaces in that container";
     return "the kernel refused a new user namespace: check kernel.unprivileged_userns_clone, "
-           "AppArmor's kernel.apparmor_restrict_unprivileged_userns and any seccomp policy";
+           "AppArmor's kernel.apparmor_restrict_unprivileged_userns, any seccomp policy, and "
+           "whether this runs in a chroot (where user namespaces are refused)";
 }
 
 // A setuid helper loses its privilege on a nosuid mount; say so when that is the cause.

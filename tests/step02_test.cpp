@@ -107,4 +107,25 @@ TEST(Step02Limits, UserNamespaceLimitIsDiagnosed) {
     EXPECT_NE(r.err.find("sysctl -w user.max_user_namespaces="), std::string::npos) << r.err;
 }
 
+// The kernel refuses a new user namespace to a chrooted process, root or not; the hint names
+// the chroot. The chroot is a directory of the test's own that is not a mount point, with the
+// host's /usr, /tmp (the installed copy) and a /proc bound in, in a mount namespace of its own.
+TEST(Step02Limits, ChrootIsNamedAsTheCause) {
+    if (const std::string reason = cannot_run_as(as::root); !reason.empty()) GTEST_SKIP() << reason;
+    const auto copy = installation::get();
+    const result r =
+        sh("dir=$(mktemp -d /tmp/nsp-chroot.XXXXXX) || exit 1\n"
+           "mkdir \"$dir/usr\" \"$dir/tmp\" \"$dir/proc\" && ln -s usr/lib usr/lib64 usr/bin "
+           "\"$dir\" &&\n"
+           "unshare --mount --propagation private sh -c 'mount --bind /usr \"$0/usr\" &&\n"
+           "  mount --bind /tmp \"$0/tmp\" && mount -t proc proc \"$0/proc\" &&\n"
+           "  exec chroot \"$0\" \"$1\" -- true' \"$dir\" " +
+           copy->bin("step02_user") +
+           "\n"
+           "status=$?; rm -r \"$dir\"; exit $status");
+    EXPECT_EQ(r.exit_status, 125) << r.err;
+    EXPECT_NE(r.err.find("CLONE_NEWUSER: Operation not permitted"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("hint: this process runs in a chroot"), std::string::npos) << r.err;
+}
+
 }  // namespace
