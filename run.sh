@@ -57,10 +57,11 @@ boost_packages() {
 }
 
 # The project's packages: the toolchain, GoogleTest, Boost, libnl (netsetgo's rtnetlink),
-# busybox-static (the rootfs), and the host tools the tests use (ip, ps, setpriv, unshare).
+# busybox-static (the rootfs), and the host tools the tests use (ip, ps, setpriv, unshare, and
+# git, whose `git apply` patches the scratch trees of the mutants and exercises).
 packages() {
     echo g++ cmake make pkg-config googletest libgtest-dev libnl-route-3-dev busybox-static \
-        iproute2 procps util-linux "$(boost_packages)"
+        iproute2 procps util-linux git "$(boost_packages)"
 }
 
 # Only for the hardening checks: clang for clang-tidy, and libFuzzer's runtime for that clang
