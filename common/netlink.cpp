@@ -1,6 +1,7 @@
 #include "netlink.hpp"
 
 #include <arpa/inet.h>
+#include <linux/if_link.h>
 #include <net/if.h>
 #include <netlink/errno.h>
 #include <netlink/netlink.h>
@@ -87,9 +88,19 @@ using route_ptr = std::unique_ptr<rtnl_route, freer<rtnl_route, rtnl_route_put>>
 
 link link_of(rtnl_link* object) {
     const char* type = rtnl_link_get_type(object);
-    return link{rtnl_link_get_ifindex(object), rtnl_link_get_name(object),
-                type != nullptr ? type : "", rtnl_link_get_master(object),
-                (rtnl_link_get_flags(object) & IFF_UP) != 0};
+    return link{rtnl_link_get_ifindex(object),
+                rtnl_link_get_name(object),
+                type != nullptr ? type : "",
+                rtnl_link_get_master(object),
+                (rtnl_link_get_flags(object) & IFF_UP) != 0,
+                rtnl_link_get_group(object)};
+}
+
+// Keeps the errno of each NLMSG_ERROR the kernel sends; NL_STOP leaves libnl's own handling
+// (and return value) as it was.
+int keep_kernel_error(sockaddr_nl*, nlmsgerr* error, void* kept) {
+    *static_cast<int*>(kept) = -error->error;
+    return NL_STOP;
 }
 
 nl_addr_ptr ipv4_address(uint32_t address, int prefix_length) {
@@ -112,6 +123,9 @@ socket::socket() : socket_(nl_socket_alloc()) {
     // then reads it again.
     nl_socket_disable_msg_peek(socket_);
     nl_socket_set_msg_buf_size(socket_, 65536);
+    nl_cb* callbacks = nl_socket_get_cb(socket_);
+    nl_cb_err(callbacks, NL_CB_CUSTOM, keep_kernel_error, &kernel_error_);
+    nl_cb_put(callbacks);
     // The namespace a socket talks to is the one current when it was made.
     if (trace::enabled())
         trace::note("socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE) in " +
@@ -157,13 +171,13 @@ bool create_bridge(const socket& socket, const std::string& name) {
     return true;
 }
 
-bool create_veth_pair(const socket& socket, const std::string& name, int master,
+bool create_veth_pair(const socket& socket, const std::string& name, int master, uint32_t group,
                       const std::string& peer_name, int peer_netns_fd) {
     const link_ptr veth(rtnl_link_veth_alloc());
     if (!veth) throw_error(ENOMEM, "allocate veth " + name);
     rtnl_link_set_name(veth.get(), name.c_str());
     rtnl_link_set_master(veth.get(), master);
-    rtnl_link_set_flags(veth.get(), IFF_UP);
+    rtnl_link_set_group(veth.get(), group);
     rtnl_link* peer = rtnl_link_veth_get_peer(veth.get());
     rtnl_link_set_name(peer, peer_name.c_str());
     rtnl_link_set_ns_fd(peer, peer_netns_fd);
@@ -172,13 +186,35 @@ bool create_veth_pair(const socket& socket, const std::string& name, int master,
     traced(
         error,
         [&] {
-            return "RTM_NEWLINK " + name + " type veth master " + name_of(master) + " up peer " +
-                   peer_name + " netns " + trace::target_of(peer_netns_fd);
+            return "RTM_NEWLINK " + name + " type veth master " + name_of(master) + " group " +
+                   std::to_string(group) + " peer " + peer_name + " netns " +
+                   trace::target_of(peer_netns_fd);
         },
         error == -NLE_EXIST ? "taken: try the next" : nullptr);
     if (error == -NLE_EXIST && find_link(socket, name)) return false;
-    if (error < 0) throw_nl(error, "create veth pair " + name + " <-> " + peer_name);
+    if (error < 0)
+        throw_error(socket.kernel_error() != 0 ? socket.kernel_error() : errno_of(error),
+                    "create veth pair " + name + " <-> " + peer_name);
     return true;
+}
+
+void isolate_bridge_port(const socket& socket, int index) {
+    // libnl has no setter for this flag: the message `bridge link set dev X isolated on`
+    // sends, RTM_SETLINK for AF_BRIDGE with the port's flags nested in IFLA_PROTINFO.
+    std::unique_ptr<nl_msg, freer<nl_msg, nlmsg_free>> message(nlmsg_alloc_simple(RTM_SETLINK, 0));
+    if (!message) throw_error(ENOMEM, "allocate a netlink message");
+    ifinfomsg header{};
+    header.ifi_family = AF_BRIDGE;
+    header.ifi_index = index;
+    nlattr* flags = nullptr;
+    if (nlmsg_append(message.get(), &header, sizeof header, NLMSG_ALIGNTO) < 0 ||
+        (flags = nla_nest_start(message.get(), IFLA_PROTINFO | NLA_F_NESTED)) == nullptr ||
+        nla_put_u8(message.get(), IFLA_BRPORT_ISOLATED, 1) < 0 ||
+        nla_nest_end(message.get(), flags) < 0)
+        throw_error(ENOMEM, "build the message that isolates bridge port " + std::to_string(index));
+    if (const int error = nl_send_sync(socket.get(), message.release()); error < 0)
+        throw_error(socket.kernel_error() != 0 ? socket.kernel_error() : errno_of(error),
+                    "isolate bridge port " + std::to_string(index));
 }
 
 void delete_link(const socket& socket, const std::string& name) {

@@ -4,6 +4,7 @@
 
 #include <netlink/route/link.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,9 +22,13 @@ class socket {
     socket(const socket&) = delete;
     socket& operator=(const socket&) = delete;
     nl_sock* get() const { return socket_; }
+    // The errno of the kernel's last refusal on this socket: libnl folds the ones it does
+    // not know (EXFULL, ...) into one code of its own, so they are kept here as they came.
+    int kernel_error() const { return kernel_error_; }
 
   private:
     nl_sock* socket_;
+    int kernel_error_ = 0;
 };
 
 struct link {
@@ -32,6 +37,7 @@ struct link {
     std::string type;  // "bridge", "veth", "" for plain devices such as lo
     int master;        // the bridge it is a port of, or 0
     bool up;
+    uint32_t group;  // the device group (IFLA_GROUP), 0 unless set
 };
 
 // The kernel gives lo the index 1 in every network namespace (LOOPBACK_IFINDEX).
@@ -41,13 +47,18 @@ inline constexpr int loopback_index = 1;
 std::vector<link> links(const socket& socket);
 // The link called `name`, if there is one. Throws std::system_error.
 std::optional<link> find_link(const socket& socket, const std::string& name);
-// Creates a bridge. Returns false if a link with that name exists. Throws std::system_error.
+// Creates a bridge, down. Returns false if a link with that name exists. Throws
+// std::system_error.
 bool create_bridge(const socket& socket, const std::string& name);
-// Creates a veth pair: `name` here, enslaved to `master` and up; its peer `peer_name` created
-// directly in the network namespace `peer_netns_fd`. Returns false if `name` exists here.
-// Throws std::system_error.
-bool create_veth_pair(const socket& socket, const std::string& name, int master,
+// Creates a veth pair: `name` here, a port of `master` in device group `group`, and down; its
+// peer `peer_name` created directly in the network namespace `peer_netns_fd`. Returns false
+// if `name` exists here. Throws std::system_error (EXFULL: the bridge has no free port).
+bool create_veth_pair(const socket& socket, const std::string& name, int master, uint32_t group,
                       const std::string& peer_name, int peer_netns_fd);
+// Makes bridge port `index` isolated (IFLA_BRPORT_ISOLATED): the bridge forwards nothing
+// between two isolated ports, only between them and the bridge itself or other ports.
+// Throws std::system_error.
+void isolate_bridge_port(const socket& socket, int index);
 // Deletes the link `name` (a veth's peer goes with it). Throws std::system_error.
 void delete_link(const socket& socket, const std::string& name);
 // Sets link `index` up. Throws std::system_error.

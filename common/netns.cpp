@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -26,6 +27,16 @@ in_network_namespace::~in_network_namespace() {
     const int result = ::setns(ours_.get(), CLONE_NEWNET);
     trace::call(result,
                 [&] { return "setns(" + trace::target_of(ours_.get()) + ", CLONE_NEWNET)"; });
+}
+
+bool write_ipv6_setting(const std::string& link, const std::string& key, const std::string& value) {
+    if (::access("/proc/sys/net/ipv6", F_OK) != 0 && errno == ENOENT) return false;
+    const std::string path = "/proc/sys/net/ipv6/conf/" + link + "/" + key;
+    const unique_fd file(::open(path.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!file) throw_errno("open " + path);
+    if (::write(file.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size()))
+        throw_errno("write " + value + " to " + path);
+    return true;
 }
 
 }  // namespace nsp::netns

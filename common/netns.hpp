@@ -1,5 +1,8 @@
-// Entering another network namespace for a while (setns(2)), from the side that configures it.
+// Network namespaces from the side that configures them: entering one for a while (setns(2)),
+// and the per-link settings of our own (/proc/sys/net).
 #pragma once
+
+#include <string>
 
 #include "fd.hpp"
 
@@ -17,5 +20,10 @@ class in_network_namespace {
   private:
     unique_fd ours_;
 };
+
+// Writes `value` to /proc/sys/net/ipv6/conf/<link>/<key>, the setting of the network
+// namespace we are in (procfs shows each process its own). Returns false when the kernel
+// has no IPv6 at all. `link` must be a valid interface name. Throws std::system_error.
+bool write_ipv6_setting(const std::string& link, const std::string& key, const std::string& value);
 
 }  // namespace nsp::netns

@@ -85,11 +85,23 @@ plan check(const settings& request, uid_t caller) {
         container_address = container->address;
     }
 
+    // The bridge's IPv6 settings live in /proc/sys/net/ipv6/conf/<name>/, where these two
+    // names are the settings of every link and of links to come.
+    if (request.bridge_name == "all" || request.bridge_name == "default")
+        throw std::invalid_argument("bad --bridge-name: '" + request.bridge_name +
+                                    "' names the settings of all links in /proc/sys/net");
+
     // Root may build any bridge; anyone else gets the one an administrator would expect.
     if (caller != 0 && (request.bridge_name != defaults.bridge_name ||
                         request.bridge_address != defaults.bridge_address))
         throw std::invalid_argument("only root may choose the bridge: unprivileged callers get " +
                                     defaults.bridge_name + " " + defaults.bridge_address);
+    // Addresses and names are leased, never chosen, by anyone else.
+    if (caller != 0 && (request.veth_prefix != defaults.veth_prefix || container_address))
+        throw std::invalid_argument(
+            "only root may choose the veth prefix or the container address: unprivileged "
+            "callers get the first free address, on a veth named " +
+            defaults.veth_prefix + "-<n>");
 
     return plan{request.pid,       request.bridge_name, *bridge,
                 container_address, request.veth_prefix, request.veth_prefix + "1"};
@@ -104,6 +116,13 @@ std::optional<uint32_t> lease_of(std::string_view prefix, std::string_view veth_
         veth_name[prefix.size()] != '-')
         return std::nullopt;
     return parse_decimal<uint32_t>(veth_name.substr(prefix.size() + 1), 65535);
+}
+
+std::optional<uint32_t> lease_of_any(std::string_view link_name) {
+    const size_t dash = link_name.rfind('-');
+    if (dash == std::string_view::npos || !valid_interface_name(link_name.substr(0, dash)))
+        return std::nullopt;
+    return lease_of(link_name.substr(0, dash), link_name);
 }
 
 }  // namespace nsp::net

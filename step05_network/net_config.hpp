@@ -48,13 +48,17 @@ struct plan {
 };
 
 // Checks `request` from a caller with real uid `caller`; throws std::invalid_argument naming
-// the bad argument. Only root may choose the bridge or its address: letting any user create
-// a bridge with any subnet would let them add routes to the host's table.
+// the bad argument. Only root may choose the bridge or its address (letting any user create
+// a bridge with any subnet would let them add routes to the host's table), the veth prefix or
+// the container address (a user could otherwise ask for another user's).
 plan check(const settings& request, uid_t caller);
 
 // The host-side veth name that holds the lease of the `offset`-th address of the subnet.
 std::string host_veth_name(std::string_view prefix, uint32_t offset);
 // The lease offset a host-side veth name holds, if it is one of ours.
 std::optional<uint32_t> lease_of(std::string_view prefix, std::string_view veth_name);
+// The lease offset any link named "<prefix>-<n>" holds, whatever its (valid) prefix: an
+// address is taken when any port of the bridge holds it, whoever made that port.
+std::optional<uint32_t> lease_of_any(std::string_view link_name);
 
 }  // namespace nsp::net

@@ -43,8 +43,12 @@ int main(int argc, char* argv[]) {
         const nsp::net::plan plan = nsp::net::check(request, caller);
         const nsp::netsetgo::target target = nsp::netsetgo::open_target(plan.pid, caller);
 
+        const nsp::netsetgo::caller_identity identity = nsp::netsetgo::identity_of_caller();
+
         const nsp::netsetgo::privileged_section as_root(caller);
-        nsp::netsetgo::configure(plan, target);
+        // Read as root: the administrator may keep the file readable by root alone.
+        const nsp::netsetgo::lease_limit limit = nsp::netsetgo::read_lease_limit(identity);
+        nsp::netsetgo::configure(plan, target, caller, limit);
         return EXIT_SUCCESS;
     } catch (const nsp::help_requested& help) {
         std::cout << help.what();

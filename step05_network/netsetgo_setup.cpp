@@ -8,6 +8,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <climits>
 #include <cstdlib>
 #include <set>
 #include <sstream>
@@ -58,7 +60,23 @@ bool same_file(int fd, const char* path) {
 constexpr uint64_t needed_capabilities =
     capability::bit(CAP_NET_ADMIN) | capability::bit(CAP_SYS_ADMIN);
 
-// The bridge, made if missing and reused if present, up and carrying the bridge address.
+// Nothing netsetgo makes on the host side may learn from a container: a router advertisement
+// sent from one would otherwise give the host a default route and an address via the
+// bridge. The tutorial network is IPv4 only, so IPv6 is off on those links altogether
+// (accept_ra and autoconf off too, in case a later change turns it back on).
+void keep_ipv6_off(const std::string& link) {
+    for (const auto& [key, value] :
+         {std::pair{"accept_ra", "0"}, std::pair{"autoconf", "0"}, std::pair{"disable_ipv6", "1"}})
+        if (!netns::write_ipv6_setting(link, key, value)) return;  // a kernel without IPv6
+}
+
+// The bridge, made if missing and reused if present: IPv6 off, the bridge address, up.
+//
+// Each run repairs the bridge in that order before it adds a port, and a bridge is made down
+// and without ports. A run killed half-way (SIGKILL can always come) therefore leaves at most
+// a bridge no container is connected to, down or without its address, which the next run
+// completes before it connects anything; and an existing bridge that a previous version left
+// learning from router advertisements is fixed the same way.
 int ensure_bridge(const netlink::socket& host, const net::plan& plan) {
     std::optional<netlink::link> bridge = netlink::find_link(host, plan.bridge_name);
     if (!bridge) {
@@ -68,9 +86,34 @@ int ensure_bridge(const netlink::socket& host, const net::plan& plan) {
     }
     if (bridge->type != "bridge")
         throw std::runtime_error(plan.bridge_name + " exists and is not a bridge");
+    keep_ipv6_off(plan.bridge_name);
     netlink::add_address(host, bridge->index, plan.bridge);  // false: it has it already
     if (!bridge->up) netlink::set_up(host, bridge->index);
     return bridge->index;
+}
+
+// The user's leases: host-side veths on the bridge in the device group of their uid. Only
+// netsetgo (or root) can set a link's group in this namespace, so the kernel's own list of
+// links is the ledger: nothing on disk to go stale, and a lease leaves it with the container.
+size_t leases_held(const std::vector<netlink::link>& ports, uid_t user, int up_to_index) {
+    return static_cast<size_t>(
+        std::count_if(ports.begin(), ports.end(), [&](const netlink::link& port) {
+            return port.type == "veth" && port.group == user && port.index <= up_to_index;
+        }));
+}
+
+[[noreturn]] void refuse_over_limit(uid_t user, const lease_limit& limit,
+                                    const std::string& bridge) {
+    refuse("uid " + std::to_string(user) + ": it already has " + std::to_string(limit.leases) +
+           " container" + (limit.leases == 1 ? "" : "s") + " on " + bridge + ", its limit (" +
+           limit.source + "); root can raise it in " + usernet_path + " with a line '" +
+           std::to_string(user) + " <number>' (see README)");
+}
+
+std::vector<netlink::link> ports_of(const netlink::socket& host, int bridge_index) {
+    std::vector<netlink::link> ports = netlink::links(host);
+    std::erase_if(ports, [&](const netlink::link& link) { return link.master != bridge_index; });
+    return ports;
 }
 
 }  // namespace
@@ -214,22 +257,26 @@ target open_target(pid_t pid, uid_t caller) {
     return target{pid, std::move(netns)};
 }
 
-outcome configure(const net::plan& plan, const target& target) {
+outcome configure(const net::plan& plan, const target& target, uid_t caller,
+                  const lease_limit& limit) {
     const netlink::socket host;
     const int bridge_index = ensure_bridge(host, plan);
+    const bool limited = caller != 0;
 
     // Leases: the host-side veth "<prefix>-<n>" holds the subnet's n-th address. Creating it
     // is atomic (EEXIST if another netsetgo got there first), and the kernel deletes it when
     // the container's network namespace goes away, so an exited container's lease is freed
-    // with nothing left on disk to clean up.
+    // with nothing left on disk to clean up. Any port named "<anything>-<n>" holds n.
+    std::vector<netlink::link> ports = ports_of(host, bridge_index);
+    if (limited && leases_held(ports, caller, INT_MAX) >= limit.leases)
+        refuse_over_limit(caller, limit, plan.bridge_name);
     std::set<uint32_t> taken = {plan.bridge.address - plan.bridge.network()};
-    for (const netlink::link& port : netlink::links(host))
-        if (port.master == bridge_index)
-            if (const auto offset = net::lease_of(plan.veth_prefix, port.name))
-                taken.insert(*offset);
+    for (const netlink::link& port : ports)
+        if (const auto offset = net::lease_of_any(port.name)) taken.insert(*offset);
     const uint32_t last = plan.bridge.broadcast() - plan.bridge.network() - 1;
     uint32_t offset = 0;
     std::string host_veth;
+    int host_veth_index = 0;
     for (uint32_t candidate = 1; candidate <= last && host_veth.empty(); ++candidate) {
         if (plan.container_address && candidate != *plan.container_address - plan.bridge.network())
             continue;
@@ -238,28 +285,68 @@ outcome configure(const net::plan& plan, const target& target) {
         // The article creates the pair on the host and then moves one end into the container
         // (RTM_NEWLINK with IFLA_NET_NS_PID on an existing link), which waits on the kernel
         // to tear the device down and bring it up again in the new namespace (~26 ms here).
-        // Naming the peer's namespace at creation builds it there directly (~4 ms).
-        if (netlink::create_veth_pair(host, name, bridge_index, plan.container_veth,
-                                      target.netns.get())) {
-            host_veth = name;
-            offset = candidate;
+        // Naming the peer's namespace at creation builds it there directly (~4 ms). The host
+        // end is made down, in the caller's device group: until it is up, the container's
+        // frames go nowhere, so a run killed before the end leaves nothing that carries them.
+        try {
+            if (!netlink::create_veth_pair(host, name, bridge_index, caller, plan.container_veth,
+                                           target.netns.get()))
+                continue;
+        } catch (const std::system_error& error) {
+            if (error.code().value() != EXFULL) throw;
+            throw_error(EXFULL, "connect a port to " + plan.bridge_name + ": the bridge is full (" +
+                                    std::to_string(ports.size()) +
+                                    " ports, the most the kernel allows a bridge)");
         }
+        // Another netsetgo may have leased the same address under another name, or the same
+        // user may have asked twice at once: the older link (lower index) wins, so exactly one
+        // of two racing calls keeps each address, and a user's leases stay within the limit.
+        ports = ports_of(host, bridge_index);
+        const auto ours = std::find_if(ports.begin(), ports.end(), [&](const netlink::link& port) {
+            return port.name == name;
+        });
+        if (ours == ports.end()) throw_error(ENODEV, "find " + name + " on " + plan.bridge_name);
+        const bool address_lost =
+            std::any_of(ports.begin(), ports.end(), [&](const netlink::link& port) {
+                return port.index < ours->index && net::lease_of_any(port.name) == candidate;
+            });
+        const bool over_limit = limited && leases_held(ports, caller, ours->index) > limit.leases;
+        if (address_lost || over_limit) {
+            netlink::delete_link(host, name);
+            if (over_limit) refuse_over_limit(caller, limit, plan.bridge_name);
+            continue;
+        }
+        host_veth = name;
+        host_veth_index = ours->index;
+        offset = candidate;
     }
+    if (host_veth.empty() && plan.container_address)
+        throw_error(EADDRINUSE, "lease " +
+                                    net::ipv4_cidr{*plan.container_address, 32}.address_text() +
+                                    " on " + plan.bridge_name);
     if (host_veth.empty())
-        throw_error(plan.container_address ? EADDRINUSE : EADDRNOTAVAIL,
-                    "lease an address in " + plan.bridge.text() + " on " + plan.bridge_name);
+        throw std::runtime_error("the subnet " + plan.bridge.text() + " of " + plan.bridge_name +
+                                 " is full: " + std::to_string(last - 1) + " of " +
+                                 std::to_string(last - 1) + " container addresses are in use");
 
     const net::ipv4_cidr container{plan.bridge.network() + offset, plan.bridge.prefix_length};
     try {
-        const netns::in_network_namespace inside(target.netns.get());
-        const netlink::socket container_socket;
-        netlink::set_up(container_socket, netlink::loopback_index);
-        const std::optional<netlink::link> veth =
-            netlink::find_link(container_socket, plan.container_veth);
-        if (!veth) throw_error(ENODEV, "find " + plan.container_veth + " in the container");
-        netlink::add_address(container_socket, veth->index, container);
-        netlink::set_up(container_socket, veth->index);
-        netlink::add_default_route(container_socket, veth->index, plan.bridge.address);
+        // The host end passes nothing to other containers' ports and learns nothing, before
+        // it carries a frame.
+        netlink::isolate_bridge_port(host, host_veth_index);
+        keep_ipv6_off(host_veth);
+        {
+            const netns::in_network_namespace inside(target.netns.get());
+            const netlink::socket container_socket;
+            netlink::set_up(container_socket, netlink::loopback_index);
+            const std::optional<netlink::link> veth =
+                netlink::find_link(container_socket, plan.container_veth);
+            if (!veth) throw_error(ENODEV, "find " + plan.container_veth + " in the container");
+            netlink::add_address(container_socket, veth->index, container);
+            netlink::set_up(container_socket, veth->index);
+            netlink::add_default_route(container_socket, veth->index, plan.bridge.address);
+        }
+        netlink::set_up(host, host_veth_index);
     } catch (...) {
         netlink::delete_link(host, host_veth);  // the container's end goes with it
         throw;

@@ -11,6 +11,7 @@
 
 #include "fd.hpp"
 #include "net_config.hpp"
+#include "usernet.hpp"
 
 namespace nsp::netsetgo {
 
@@ -62,9 +63,12 @@ struct outcome {
     net::ipv4_cidr container_address;
 };
 
-// Privileged: the bridge (made if missing), a leased address, the veth pair with its
-// container end made directly in the target namespace, the address, default route and lo.
+// Privileged: the bridge (made if missing, IPv6 off), a leased address, the veth pair with
+// its container end made directly in the target namespace, the host end isolated from other
+// containers' ports and without IPv6, the address, default route and lo. A caller other than
+// root holds at most `limit` leases (std::invalid_argument, "refused ...", when over it).
 // A failure after the veth pair exists deletes it again. Throws std::system_error.
-outcome configure(const net::plan& plan, const target& target);
+outcome configure(const net::plan& plan, const target& target, uid_t caller,
+                  const lease_limit& limit);
 
 }  // namespace nsp::netsetgo

@@ -8,6 +8,7 @@
 
 #include "harness.hpp"
 #include "net_config.hpp"
+#include "usernet.hpp"
 
 using namespace nsp::test;
 using nsp::net::parse_cidr;
@@ -81,6 +82,57 @@ TEST(Check, ContainerAddressMustBeAFreeHostInTheSubnet) {
     EXPECT_EQ(nsp::net::check(request, 0).container_address, 0x0a0a0a07u);
 }
 
+TEST(Check, OnlyRootChoosesTheVethPrefixOrTheContainerAddress) {
+    nsp::net::settings request;
+    request.pid = 42;
+    request.container_address = "10.10.10.7/24";
+    EXPECT_THROW(nsp::net::check(request, 1000), std::invalid_argument);
+    EXPECT_EQ(nsp::net::check(request, 0).container_address, 0x0a0a0a07u);
+    request.container_address.clear();
+    request.veth_prefix = "x";
+    EXPECT_THROW(nsp::net::check(request, 1000), std::invalid_argument);
+    EXPECT_EQ(nsp::net::check(request, 0).container_veth, "x1");
+    request.veth_prefix = "veth";  // the default, spelled out
+    EXPECT_EQ(nsp::net::check(request, 1000).veth_prefix, "veth");
+}
+
+TEST(Check, BridgeNamesThatAreEveryLinksSettingsAreRefused) {
+    nsp::net::settings request;
+    request.pid = 42;
+    for (const char* name : {"all", "default"}) {
+        request.bridge_name = name;
+        EXPECT_THROW(nsp::net::check(request, 0), std::invalid_argument) << name;
+    }
+}
+
+TEST(Leases, AnyPortNamedWithADashAndANumberHoldsThatAddress) {
+    EXPECT_EQ(nsp::net::lease_of_any("veth-2"), 2u);
+    EXPECT_EQ(nsp::net::lease_of_any("x-2"), 2u);
+    EXPECT_EQ(nsp::net::lease_of_any("a-b-17"), 17u);
+    for (const char* none : {"veth1", "-2", "veth-", "veth-02", "veth-x", "brg0"})
+        EXPECT_FALSE(nsp::net::lease_of_any(none).has_value()) << none;
+}
+
+TEST(LeaseLimit, OwnLineThenLargestGroupThenEveryoneThenEight) {
+    const nsp::netsetgo::caller_identity alice{1000, {1000, 27}, {"alice"}, {"alice", "sudo"}};
+    std::vector<std::string> ignored;
+    const auto limit = [&](const std::string& config) {
+        return nsp::netsetgo::limit_in(config, alice, ignored).leases;
+    };
+    EXPECT_EQ(limit(""), 8u);
+    EXPECT_EQ(nsp::netsetgo::limit_in("", alice, ignored).source, "the default");
+    EXPECT_EQ(limit("* 3\n"), 3u);
+    EXPECT_EQ(limit("* 3\n@sudo 5\n@27 4\n@staff 9\n"), 5u);  // alice is not in staff
+    EXPECT_EQ(limit("@sudo 5\nalice 2\n* 9\n"), 2u);
+    EXPECT_EQ(limit("1000 0\n"), 0u);
+    EXPECT_EQ(limit("alice 2\nalice 6   # later lines win\n"), 6u);
+    EXPECT_EQ(nsp::netsetgo::limit_in("# leases\n\n@sudo 5\n", alice, ignored).source,
+              "/etc/netsetgo.conf line 3: @sudo 5");
+    EXPECT_TRUE(ignored.empty());
+    EXPECT_EQ(limit("bob 1\n1001 1\nalice\nalice x\nalice 1 2\nalice -1\nalice 99999\n"), 8u);
+    EXPECT_EQ(ignored.size(), 5u);
+}
+
 TEST(Leases, HostVethNamesEncodeTheAddress) {
     EXPECT_EQ(nsp::net::host_veth_name("veth", 2), "veth-2");
     EXPECT_EQ(nsp::net::lease_of("veth", "veth-254"), 254u);
@@ -125,9 +177,12 @@ class NetsetgoAbuse : public ::testing::Test {
         };
         return "NSG=" + copy->bin("netsetgo") + "; AS_USER=" + as(65534) +
                "; U1=" + std::to_string(u1) + "; AS_U1=" + as(u1) + "; U2=" + std::to_string(u2) +
-               "; AS_U2=" + as(u2) +
-               "; cd /\n"
+               "; AS_U2=" + as(u2) + "; ROGUE=" NSP_ROGUE_FRAMES "; BUSYBOX=" + copy->rootfs() +
+               "/bin/busybox; cd /\n"
                "started=; trap 'kill $started 2>/dev/null' EXIT\n"
+               "inside() { pid=$1; shift; nsenter --target $pid --net \"$@\"; }\n"
+               "ipv6_of() { for key in accept_ra autoconf disable_ipv6; do\n"
+               "  printf '%s %s=%s\\n' $1 $key $(cat /proc/sys/net/ipv6/conf/$1/$key); done; }\n"
                "container() {\n"
                "  var=$1; shift\n"
                "  \"$@\" unshare --user --map-root-user --net sleep 600 >/dev/null 2>&1 &\n"
@@ -291,6 +346,206 @@ TEST_F(NetsetgoAbuse, RunningOutOfDescriptorsIsReportedAsSuch) {
         EXPECT_TRUE(line.ends_with(": Too many open files")) << line;
         EXPECT_EQ(line.find("refused"), std::string::npos) << line;
     }
+}
+
+// Issue 14, finding 1: brg0 learnt a default route and an address from a router
+// advertisement sent in a container. IPv6 is off on everything netsetgo makes on the host.
+TEST_F(NetsetgoAbuse, RouterAdvertisementsFromAContainerChangeNothingOnTheHost) {
+    const result r = in_fresh_network(
+        "container c $AS_U1\n"
+        "$AS_U1 $NSG --pid $c; echo status=$?\n"
+        "ipv6_of brg0; ipv6_of veth-2\n"
+        "{ ip -6 route; ip -6 addr; } > /tmp/nsp-ipv6-before-$$\n"
+        "inside $c $ROGUE ra veth1 && inside $c $ROGUE ra veth1 && sleep 0.5\n"
+        "{ ip -6 route; ip -6 addr; } > /tmp/nsp-ipv6-after-$$\n"
+        "cmp /tmp/nsp-ipv6-before-$$ /tmp/nsp-ipv6-after-$$ && echo host-ipv6-unchanged\n"
+        "rm -f /tmp/nsp-ipv6-before-$$ /tmp/nsp-ipv6-after-$$\n");
+    EXPECT_EQ(r.out,
+              "status=0\n"
+              "brg0 accept_ra=0\nbrg0 autoconf=0\nbrg0 disable_ipv6=1\n"
+              "veth-2 accept_ra=0\nveth-2 autoconf=0\nveth-2 disable_ipv6=1\n"
+              "host-ipv6-unchanged\n")
+        << r.err;
+    EXPECT_EQ(r.err, "");
+}
+
+TEST_F(NetsetgoAbuse, ABridgeLeftLearningRouterAdvertisementsIsFixed) {
+    // What an older netsetgo left: brg0 up with the kernel's defaults.
+    const result r = in_fresh_network(
+        "ip link add brg0 type bridge && ip link set brg0 up && ipv6_of brg0\n"
+        "container c $AS_U1\n"
+        "$AS_U1 $NSG --pid $c; echo status=$?\n"
+        "ipv6_of brg0\n");
+    EXPECT_EQ(r.out,
+              "brg0 accept_ra=1\nbrg0 autoconf=1\nbrg0 disable_ipv6=0\nstatus=0\n"
+              "brg0 accept_ra=0\nbrg0 autoconf=0\nbrg0 disable_ipv6=1\n")
+        << r.err;
+}
+
+// Finding 2: a user asked for another user's address (with a prefix of their own) and got it.
+TEST_F(NetsetgoAbuse, AUserCannotTakeAnotherUsersAddressByAnySpelling) {
+    const std::vector<std::string> spellings = {
+        "--container-address 10.10.10.2/24",
+        "--container-address=10.10.10.2/24",
+        "-containerAddress 10.10.10.2/24",
+        "--containerAddress 10.10.10.2/24",
+        "-container-address=10.10.10.2/24",
+        "--veth-prefix x",
+        "--veth-prefix x --container-address 10.10.10.2/24",
+        "-vethNamePrefix x -containerAddress 10.10.10.2/24",
+        "--vethNamePrefix=x",
+        "--container-address 10.10.10.3/24",  // a free one: still not the caller's to choose
+    };
+    std::string calls =
+        "container victim $AS_U1; $AS_U1 $NSG --pid $victim; echo victim=$?\n"
+        "container attacker $AS_U2\n";
+    for (const std::string& arguments : spellings)
+        calls += "$AS_U2 $NSG --pid $attacker " + arguments + "; echo status=$?\n";
+    // A port root made with a prefix of its own holds its address for everyone.
+    calls +=
+        "container root_made; $NSG --pid $root_made --veth-prefix ct --container-address "
+        "10.10.10.3/24; echo root=$?\n"
+        "$AS_U2 $NSG --pid $attacker; echo attacker=$?\n"
+        "inside $victim ip -o -4 addr show veth1 | grep -o 'inet [0-9./]*'\n"
+        "inside $attacker ip -o -4 addr show veth1 | grep -o 'inet [0-9./]*'\n";
+    const result r = in_fresh_network(calls);
+    std::string expected = "victim=0\n";
+    for (size_t i = 0; i < spellings.size(); ++i)
+        expected += "status=2\n";
+    expected += "root=0\nattacker=0\ninet 10.10.10.2/24\ninet 10.10.10.4/24\n";
+    EXPECT_EQ(r.out, expected) << r.err;
+    EXPECT_EQ(lines_of(r.err).size(), spellings.size()) << r.err;
+    for (const std::string& line : lines_of(r.err))
+        EXPECT_TRUE(line.starts_with("netsetgo: only root may choose") ||
+                    line.find("unrecognised option") != std::string::npos ||
+                    line.find("unrecognized option") != std::string::npos)
+            << line;
+}
+
+TEST_F(NetsetgoAbuse, OneUsersContainerCannotReachAnothersAtLayer2) {
+    // The attacker claims the gateway's address with gratuitous ARP (request and reply),
+    // after the victim's entry for it is older than the kernel's locktime (1 s).
+    const result r = in_fresh_network(
+        "container victim $AS_U1; $AS_U1 $NSG --pid $victim\n"
+        "container attacker $AS_U2; $AS_U2 $NSG --pid $attacker\n"
+        "ip -d -o link show master brg0 | grep -o 'isolated [a-z]*'\n"
+        "gateway=$(ip -br link show brg0 | awk '{print $3}')\n"
+        "inside $victim $BUSYBOX ping -c 1 -W 1 10.10.10.1 >/dev/null && echo victim-pings\n"
+        "sleep 1.5\n"
+        "for i in 1 2 3; do inside $attacker $ROGUE garp veth1 10.10.10.1; done; sleep 0.2\n"
+        "[ \"$(inside $victim ip neigh show 10.10.10.1 | grep -o 'lladdr [0-9a-f:]*')\" = "
+        "\"lladdr $gateway\" ] && echo victim-entry-intact\n"
+        "inside $attacker $BUSYBOX ping -c 1 -W 1 10.10.10.2 >/dev/null || echo "
+        "victim-unreachable\n"
+        "inside $victim $BUSYBOX ping -c 1 -W 1 10.10.10.1 >/dev/null && echo victim-pings\n"
+        "inside $attacker $BUSYBOX ping -c 1 -W 1 10.10.10.1 >/dev/null && echo attacker-pings\n");
+    EXPECT_EQ(r.out,
+              "isolated on\nisolated on\nvictim-pings\nvictim-entry-intact\nvictim-unreachable\n"
+              "victim-pings\nattacker-pings\n")
+        << r.err;
+}
+
+// Finding 3: one user took every address (and with new prefixes every port) of the bridge.
+TEST_F(NetsetgoAbuse, EachUserHoldsAtMostEightLeasesAndRootIsUnlimited) {
+    const result r = in_fresh_network(
+        "for i in 1 2 3 4 5 6 7 8 9; do container c $AS_U1; $AS_U1 $NSG --pid $c "
+        "2>>/tmp/nsp-err-$$; echo -n \"$? \"; done; echo\n"
+        "sed \"s/$U1/U1/g\" /tmp/nsp-err-$$ >&2; rm /tmp/nsp-err-$$\n"
+        "container c $AS_U2; $AS_U2 $NSG --pid $c; echo other-user=$?\n"
+        "for i in 1 2 3 4 5 6 7 8 9; do container c; $NSG --pid $c; echo -n \"$? \"; done; echo\n"
+        "ip -o link show master brg0 | grep -c veth-\n");
+    EXPECT_EQ(r.out, "0 0 0 0 0 0 0 0 2 \nother-user=0\n0 0 0 0 0 0 0 0 0 \n18\n") << r.err;
+    EXPECT_EQ(r.err,
+              "netsetgo: refused uid U1: it already has 8 containers on brg0, its limit (the "
+              "default); root can raise it in /etc/netsetgo.conf with a line 'U1 <number>' "
+              "(see README)\n");
+}
+
+TEST_F(NetsetgoAbuse, TheConfigurationFileChangesTheLimit) {
+    // /etc seen through an overlay in a mount namespace of the test's own: the real /etc is
+    // never written. Lines for a uid, for a gid (a group the user is in), and for everyone;
+    // `try` counts the leases a user gets before the first refusal.
+    const std::string script =
+        preamble() +
+        "work=$(mktemp -d); mkdir $work/upper $work/work\n"
+        "mount -t overlay overlay -o lowerdir=/etc,upperdir=$work/upper,workdir=$work/work /etc\n"
+        "try() { n=0; while container c $1; $1 $NSG --pid $c 2>>$work/err; do n=$((n+1)); done; "
+        "echo $2=$n; }\n"
+        "printf \"# leases\\n$U1 3 # one user\\n@$U2 2\\n* 1\\nnonsense\\n\" > /etc/netsetgo.conf\n"
+        "try \"$AS_U1\" uid; try \"$AS_U2\" gid; try \"$AS_USER\" everyone\n"
+        "chmod o+w /etc/netsetgo.conf; try \"$AS_USER\" world-writable\n"
+        "sed \"s/$U1/U1/g; s/$U2/U2/g\" $work/err | sort -u >&2\n"
+        "umount /etc; rm -rf $work\n";
+    const result r =
+        run("/usr/bin/unshare", {"--mount", "--propagation", "private", "/bin/sh", "-c", script},
+            {.own_network_namespace = true, .timeout = std::chrono::seconds(120)});
+    // uid 65534 holds one lease already when the file no longer counts: 7 more of the default 8.
+    EXPECT_EQ(r.out, "uid=3\ngid=2\neveryone=1\nworld-writable=7\n") << r.err;
+    EXPECT_EQ(r.err,
+              "netsetgo: ignoring /etc/netsetgo.conf line 5: want '<user|@group|*> <number of "
+              "leases>'\n"
+              "netsetgo: ignoring /etc/netsetgo.conf: it is not a regular file owned by root and "
+              "writable by root alone\n"
+              "netsetgo: refused uid 65534: it already has 1 container on brg0, its limit "
+              "(/etc/netsetgo.conf line 4: * 1); root can raise it in /etc/netsetgo.conf with a "
+              "line '65534 <number>' (see README)\n"
+              "netsetgo: refused uid 65534: it already has 8 containers on brg0, its limit (the "
+              "default); root can raise it in /etc/netsetgo.conf with a line '65534 <number>' "
+              "(see README)\n"
+              "netsetgo: refused uid U1: it already has 3 containers on brg0, its limit "
+              "(/etc/netsetgo.conf line 2: U1 3); root can raise it in /etc/netsetgo.conf with a "
+              "line 'U1 <number>' (see README)\n"
+              "netsetgo: refused uid U2: it already has 2 containers on brg0, its limit "
+              "(/etc/netsetgo.conf line 3: @U2 2); root can raise it in /etc/netsetgo.conf with a "
+              "line 'U2 <number>' (see README)\n");
+    EXPECT_EQ(sh("test -e /etc/netsetgo.conf || echo absent").out, "absent\n");
+}
+
+TEST_F(NetsetgoAbuse, AFullSubnetAndAFullBridgeAreNamed) {
+    // A /29 leaves five container addresses; a bridge takes at most 1023 ports.
+    const result r = in_fresh_network(
+        "for i in 1 2 3 4 5 6; do container c; $NSG --pid $c --bridge-name br29 "
+        "--bridge-address 10.9.0.1/29 || echo status=$?; done\n"
+        "ip link add brg0 type bridge\n"
+        "for i in $(seq 1 1023); do echo \"link add p$i type veth peer name q$i\"; "
+        "echo \"link set p$i master brg0\"; done | ip -batch -\n"
+        "container c $AS_U1; $AS_U1 $NSG --pid $c || echo status=$?\n");
+    EXPECT_EQ(r.out, "status=1\nstatus=1\n") << r.err;
+    EXPECT_EQ(r.err,
+              "netsetgo: the subnet 10.9.0.1/29 of br29 is full: 5 of 5 container addresses "
+              "are in use\n"
+              "netsetgo: connect a port to brg0: the bridge is full (1023 ports, the most the "
+              "kernel allows a bridge): Exchange full\n");
+}
+
+// Finding 6: a run killed half-way left brg0 down or without its address, and (with the
+// order of old) a port carrying frames before it was isolated. Whenever the caller kills it,
+// every port that is up is isolated and without IPv6, on a bridge that is up, has its
+// address and no IPv6; nothing else is up.
+TEST_F(NetsetgoAbuse, AKilledRunLeavesNothingHalfMadeThatCarriesFrames) {
+    const result r = in_fresh_network(
+        "check() {\n"
+        "  ports=$(ip -o link show master brg0 up | awk -F'[ :@]+' '{print $2}')\n"
+        "  [ -z \"$ports\" ] && return\n"
+        "  ip -o link show brg0 up | grep -q . || echo brg0-down\n"
+        "  ip -o -4 addr show brg0 | grep -q 10.10.10.1/24 || echo brg0-without-address\n"
+        "  [ $(cat /proc/sys/net/ipv6/conf/brg0/disable_ipv6) = 1 ] || echo brg0-ipv6\n"
+        "  for p in $ports; do\n"
+        "    ip -d -o link show $p | grep -q 'isolated on' || echo $p-not-isolated\n"
+        "    [ $(cat /proc/sys/net/ipv6/conf/$p/disable_ipv6) = 1 ] || echo $p-ipv6\n"
+        "  done\n"
+        "}\n"
+        "for try in $(seq 1 40); do\n"
+        "  ip link del brg0 2>/dev/null\n"
+        "  container c $AS_U1\n"
+        "  $AS_U1 sh -c '" +
+        copy->bin("netsetgo") +
+        " --pid '$c' 2>/dev/null & i=0; while [ $i -lt '$((try * 40))' ]; do i=$((i+1)); done; "
+        "kill -9 $! 2>/dev/null; wait'\n"
+        "  check; kill $c\n"
+        "done\n"
+        "echo done\n");
+    EXPECT_EQ(r.out, "done\n") << r.err;
 }
 
 TEST_F(NetsetgoAbuse, RootOnAContainerOfItsOwnSucceedsWithTheGoSpellings) {

@@ -1,13 +1,16 @@
-// Fuzzes the checks netsetgo's arguments go through (step05_network/net_config.hpp) on arbitrary text:
-// parse_cidr, parse_pid, valid_interface_name, and the host-side veth name <-> lease offset
-// mapping the address leases rest on. None of them may throw; what they accept must round-trip.
+// Fuzzes the checks netsetgo's arguments go through (step05_network/net_config.hpp) on arbitrary
+// text: parse_cidr, parse_pid, valid_interface_name, the host-side veth name <-> lease offset
+// mapping the address leases rest on, and the lease limits of /etc/netsetgo.conf
+// (usernet.hpp). None of them may throw; what they accept must round-trip.
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fuzz_support.hpp"
 #include "net_config.hpp"
+#include "usernet.hpp"
 
 namespace net = nsp::net;
 
@@ -85,6 +88,18 @@ void lease(std::string_view prefix, std::string_view name, uint32_t offset,
         NSP_FUZZ_CHECK(net::valid_interface_name(veth), where);
 }
 
+// Any text as /etc/netsetgo.conf: a limit always comes out, within what a line can say, and
+// adding a line for the user himself at the end decides it.
+void usernet(std::string_view text, const std::string& input) {
+    const nsp::netsetgo::caller_identity who{1000, {1000, 27}, {"alice"}, {"alice", "sudo"}};
+    std::vector<std::string> ignored;
+    const nsp::netsetgo::lease_limit limit = nsp::netsetgo::limit_in(text, who, ignored);
+    NSP_FUZZ_CHECK(limit.leases <= 65535 && !limit.source.empty(), input);
+    const std::string with_own = std::string(text) + "\nalice 7\n";
+    ignored.clear();
+    NSP_FUZZ_CHECK(nsp::netsetgo::limit_in(with_own, who, ignored).leases == 7, input);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -94,6 +109,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         cidr(text, input);
         pid(text, input);
         interface_name(text, input);
+        usernet(text, input);
 
         // For the leases: "<prefix>\0<name>" (or the default prefix when there is no NUL), and
         // an offset from the input's first four bytes.

@@ -83,9 +83,18 @@ std::optional<net::plan> checked(const net::settings& settings, uid_t caller,
         NSP_FUZZ_CHECK(settings.container_address.empty(), where);
     }
 
-    // Only root chooses the bridge: anyone else gets the Go netsetgo's.
+    // Only root chooses the bridge, the veth prefix or the address: anyone else gets the Go
+    // netsetgo's bridge and a leased address on a veth named veth-<n>.
     if (caller != root)
-        NSP_FUZZ_CHECK(plan->bridge_name == "brg0" && bridge.text() == "10.10.10.1/24", where);
+        NSP_FUZZ_CHECK(plan->bridge_name == "brg0" && bridge.text() == "10.10.10.1/24" &&
+                           plan->veth_prefix == "veth" && !plan->container_address,
+                       where);
+    // Names that would make the bridge's /proc/sys/net/ipv6/conf/<name>/ everyone's.
+    NSP_FUZZ_CHECK(plan->bridge_name != "all" && plan->bridge_name != "default", where);
+    // Every lease name is read back as its address whatever the prefix (any port holds one).
+    NSP_FUZZ_CHECK(
+        net::lease_of_any(net::host_veth_name(plan->veth_prefix, last_offset)) == last_offset,
+        where);
     return plan;
 }
 

@@ -1,0 +1,130 @@
+#include "usernet.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+#include "error.hpp"
+#include "fd.hpp"
+
+namespace nsp::netsetgo {
+
+namespace {
+
+std::optional<unsigned long> parse_number(std::string_view text, unsigned long max) {
+    unsigned long value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || error != std::errc() || end != text.data() + text.size() || value > max)
+        return std::nullopt;
+    return value;
+}
+
+bool contains(const std::vector<std::string>& names, std::string_view name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// The names of the lines of /etc/passwd or /etc/group whose id (third field) is in `ids`.
+template <typename Id>
+std::vector<std::string> names_in(const char* path, const std::vector<Id>& ids) {
+    std::vector<std::string> names;
+    std::ifstream file(path);
+    for (std::string line; std::getline(file, line);) {
+        const size_t name_end = line.find(':');
+        const size_t id_start = line.find(':', name_end + 1) + 1;
+        if (name_end == std::string::npos || id_start == 0) continue;
+        const auto id = parse_number(line.substr(id_start, line.find(':', id_start) - id_start),
+                                     static_cast<Id>(-1));
+        if (id && std::find(ids.begin(), ids.end(), static_cast<Id>(*id)) != ids.end())
+            names.push_back(line.substr(0, name_end));
+    }
+    return names;
+}
+
+}  // namespace
+
+lease_limit limit_in(std::string_view config, const caller_identity& who,
+                     std::vector<std::string>& ignored) {
+    std::optional<lease_limit> own, group, everyone;
+    std::istringstream lines{std::string(config)};
+    int number = 0;
+    for (std::string line; std::getline(lines, line);) {
+        ++number;
+        line = line.substr(0, line.find('#'));
+        std::istringstream words(line);
+        std::string name, count, extra;
+        if (!(words >> name)) continue;  // blank or only a comment
+        const std::string where =
+            std::string(usernet_path) + " line " + std::to_string(number) + ": ";
+        const auto leases = words >> count ? parse_number(count, 65535) : std::nullopt;
+        if (!leases || words >> extra) {
+            ignored.push_back(where + "want '<user|@group|*> <number of leases>'");
+            continue;
+        }
+        const lease_limit limit{static_cast<unsigned>(*leases), where + name + " " + count};
+        if (name == "*") {
+            everyone = limit;
+        } else if (name.starts_with('@')) {
+            const std::string_view group_name = std::string_view(name).substr(1);
+            const auto gid = parse_number(group_name, static_cast<gid_t>(-1));
+            const bool member = gid ? std::find(who.gids.begin(), who.gids.end(),
+                                                static_cast<gid_t>(*gid)) != who.gids.end()
+                                    : contains(who.group_names, group_name);
+            if (member && (!group || limit.leases > group->leases)) group = limit;
+        } else {
+            const auto uid = parse_number(name, static_cast<uid_t>(-1));
+            if (uid ? static_cast<uid_t>(*uid) == who.uid : contains(who.user_names, name))
+                own = limit;
+        }
+    }
+    if (own) return *own;
+    if (group) return *group;
+    if (everyone) return *everyone;
+    return {default_lease_limit, "the default"};
+}
+
+caller_identity identity_of_caller() {
+    caller_identity who{getuid(), {getgid()}, {}, {}};
+    const int count = ::getgroups(0, nullptr);
+    if (count < 0) throw_errno("read our supplementary groups");
+    std::vector<gid_t> groups(static_cast<size_t>(count));
+    if (::getgroups(count, groups.data()) < 0) throw_errno("read our supplementary groups");
+    who.gids.insert(who.gids.end(), groups.begin(), groups.end());
+    who.user_names = names_in<uid_t>("/etc/passwd", {who.uid});
+    who.group_names = names_in<gid_t>("/etc/group", who.gids);
+    return who;
+}
+
+lease_limit read_lease_limit(const caller_identity& who) {
+    const unique_fd file(::open(usernet_path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC));
+    if (!file && errno == ENOENT) return {default_lease_limit, "the default"};
+    // A symbolic link could point anywhere, at a file a user writes: not a root-owned file.
+    if (!file && errno != ELOOP) throw_errno(std::string("open ") + usernet_path);
+    struct stat status {};
+    if (file && ::fstat(file.get(), &status) != 0) throw_errno(std::string("stat ") + usernet_path);
+    if (!file || !S_ISREG(status.st_mode) || status.st_uid != 0 ||
+        (status.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        std::cerr << "netsetgo: ignoring " << usernet_path
+                  << ": it is not a regular file owned by root and writable by root alone\n";
+        return {default_lease_limit, "the default"};
+    }
+    std::string text;
+    char buffer[4096];
+    for (ssize_t n = 0; (n = ::read(file.get(), buffer, sizeof buffer)) != 0;) {
+        if (n < 0) throw_errno(std::string("read ") + usernet_path);
+        text.append(buffer, static_cast<size_t>(n));
+    }
+    std::vector<std::string> ignored;
+    const lease_limit limit = limit_in(text, who, ignored);
+    for (const std::string& line : ignored)
+        std::cerr << "netsetgo: ignoring " << line << '\n';
+    return limit;
+}
+
+}  // namespace nsp::netsetgo
