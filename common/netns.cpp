@@ -34,7 +34,9 @@ bool write_ipv6_setting(const std::string& link, const std::string& key, const s
     const std::string path = "/proc/sys/net/ipv6/conf/" + link + "/" + key;
     const unique_fd file(::open(path.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
     if (!file) throw_errno("open " + path);
-    if (::write(file.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size()))
+    const ssize_t written = ::write(file.get(), value.data(), value.size());
+    trace::call(written < 0 ? -1 : 0, [&] { return "write " + path + " " + trace::quoted(value); });
+    if (written != static_cast<ssize_t>(value.size()))
         throw_errno("write " + value + " to " + path);
     return true;
 }
