@@ -213,10 +213,7 @@ void isolate_bridge_port(const socket& socket, int index) {
         nla_nest_end(message.get(), flags) < 0)
         throw_error(ENOMEM, "build the message that isolates bridge port " + std::to_string(index));
     const int error = nl_send_sync(socket.get(), message.release());
-    trace::call(error < 0 ? -1 : 0, [&] {
-        return "RTM_SETLINK(AF_BRIDGE, ifindex " + std::to_string(index) +
-               ", IFLA_PROTINFO { IFLA_BRPORT_ISOLATED 1 })";
-    });
+    traced(error, [&] { return "RTM_SETLINK bridge port " + name_of(index) + " isolated on"; });
     if (error < 0)
         throw_error(socket.kernel_error() != 0 ? socket.kernel_error() : errno_of(error),
                     "isolate bridge port " + std::to_string(index));

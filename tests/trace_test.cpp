@@ -347,7 +347,8 @@ TEST_P(Step05Trace, RunsNetsetgoBeforeTheGoAhead) {
         {"netsetgo", "socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE) in net:["},
         {"netsetgo", "RTM_NEWLINK brg0 type bridge"},
         {"netsetgo", "RTM_NEWADDR 10.10.10.1/24 dev brg0"},
-        {"netsetgo", "RTM_NEWLINK veth-2 type veth master brg0 up peer veth1 netns net:["},
+        // Made down, in the caller's device group (its lease); up once isolated and configured.
+        {"netsetgo", "RTM_NEWLINK veth-2 type veth master brg0 group "},
         {"netsetgo", "setns(net:["},
         {"netsetgo", "RTM_NEWLINK lo up"},
         {"netsetgo", "RTM_NEWADDR 10.10.10.2/24 dev veth1"},
