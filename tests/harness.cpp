@@ -147,11 +147,53 @@ installation::installation() {
         if (chown(netsetgo.c_str(), 0, 0) != 0 || chmod(netsetgo.c_str(), 04755) != 0)
             throw std::runtime_error("make " + netsetgo.string() + " setuid root");
     }
+    write_netsetgo_guard(dir_ / "guard" / "netsetgo", netsetgo);
 }
 
 installation::~installation() {
     std::error_code ignored;
     fs::remove_all(dir_, ignored);
+}
+
+// The guard in front of netsetgo (see installation::guarded_netsetgo). A target is allowed
+// when it does not exist (netsetgo refuses it), or when it descends from this harness process
+// and its network namespace, where the caller can read it, is not the harness's own. The
+// checks need no process and one descriptor at a time: tests run netsetgo with few.
+void write_netsetgo_guard(const fs::path& guard, const fs::path& netsetgo) {
+    fs::create_directories(guard.parent_path());
+    fs::permissions(guard.parent_path(), fs::perms(0755));
+    std::ofstream script(guard);
+    script << "#!/bin/sh\n"
+              "# Written by the test harness: no test may point netsetgo at the host.\n"
+              "pid= previous=\n"
+              "for word; do\n"
+              "  case $previous in --pid|-pid) pid=$word ;; esac\n"
+              "  case $word in --pid=*|-pid=*) pid=${word#*=} ;; esac\n"
+              "  previous=$word\n"
+              "done\n"
+              "refuse() {\n"
+              "  echo \"test harness: refusing netsetgo --pid $pid: $1\" >&2; exit 99\n"
+              "}\n"
+              "case $pid in ''|*[!0-9]*) pid= ;; esac\n"
+              "if [ -n \"$pid\" ] && [ -e /proc/$pid ]; then\n"
+              "  [ /proc/$pid/ns/net -ef /proc/"
+           << getpid()
+           << "/ns/net ] && refuse 'it is in the host network namespace'\n"
+              "  exec 3<&0 0<&-\n"
+              "  p=$pid\n"
+              "  while [ \"$p\" != "
+           << getpid()
+           << " ]; do\n"
+              "    stat=; exec </proc/$p/stat; read -r stat; exec 0<&-\n"
+              "    stat=${stat##*) }; stat=${stat#* }; p=${stat%% *}\n"
+              "    case $p in ''|0|1) refuse 'the test harness did not start it' ;; esac\n"
+              "  done\n"
+              "  exec 0<&3 3<&-\n"
+              "fi\n"
+              "exec "
+           << netsetgo.string() << " \"$@\"\n";
+    script.close();
+    fs::permissions(guard, fs::perms(0755));
 }
 
 std::string build_bin(const std::string& name) { return std::string(NSP_BIN_DIR) + "/" + name; }

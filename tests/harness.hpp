@@ -69,12 +69,21 @@ class installation {
     ~installation();
     std::string bin(const std::string& name) const { return (dir_ / "bin" / name).string(); }
     std::string rootfs() const { return (dir_ / "rootfs").string(); }
+    // The netsetgo tests call: a wrapper that refuses (status 99) a --pid whose network
+    // namespace is the harness's own (the host's), or that it cannot see and the harness did
+    // not start, then runs the setuid copy. A broken test or netsetgo can then never wire
+    // the learner's real network.
+    std::string guarded_netsetgo() const { return (dir_ / "guard" / "netsetgo").string(); }
     const std::filesystem::path& dir() const { return dir_; }
 
   private:
     installation();
     std::filesystem::path dir_;
 };
+
+// Writes the guard installation::guarded_netsetgo() is, in front of `netsetgo`.
+void write_netsetgo_guard(const std::filesystem::path& guard,
+                          const std::filesystem::path& netsetgo);
 
 // A binary of this build tree (with the defaults a learner uses).
 std::string build_bin(const std::string& name);

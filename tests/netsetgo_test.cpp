@@ -2,6 +2,9 @@
 // Every run happens in a network namespace the test made; a refused call must leave that
 // namespace's links, addresses and routes exactly as they were.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include <set>
 #include <utility>
@@ -165,7 +168,9 @@ class NetsetgoAbuse : public ::testing::Test {
         if (const std::string reason = cannot_run_as(as::root); !reason.empty())
             GTEST_SKIP() << reason << " (needs a setuid-root copy and a network namespace)";
     }
-    // Shell text for every script: "$NSG" is the helper, "$AS_USER" drops to uid 65534,
+    // Shell text for every script: "$NSG" is the helper behind the harness's guard
+    // ($NSG_UNGUARDED only where a shell cannot start: under `ulimit -n 4`), "$AS_USER" drops to
+    // uid 65534,
     // "$AS_U1" and "$AS_U2" to two unused uids ($U1, $U2). `container VAR [AS...]` starts a
     // process in new user and network namespaces (as the user AS... names, as step05 would)
     // and puts its pid in VAR; whatever it started is killed when the script ends.
@@ -175,10 +180,12 @@ class NetsetgoAbuse : public ::testing::Test {
             const std::string id = std::to_string(uid);
             return "'/usr/bin/setpriv --reuid=" + id + " --regid=" + id + " --clear-groups'";
         };
-        return "NSG=" + copy->bin("netsetgo") + "; AS_USER=" + as(65534) +
-               "; U1=" + std::to_string(u1) + "; AS_U1=" + as(u1) + "; U2=" + std::to_string(u2) +
-               "; AS_U2=" + as(u2) + "; ROGUE=" NSP_ROGUE_FRAMES "; BUSYBOX=" + copy->rootfs() +
-               "/bin/busybox; cd /\n"
+        return "NSG=" + copy->guarded_netsetgo() + "; NSG_UNGUARDED=" + copy->bin("netsetgo") +
+               "; AS_USER=" + as(65534) + "; U1=" + std::to_string(u1) + "; AS_U1=" + as(u1) +
+               "; U2=" + std::to_string(u2) + "; AS_U2=" + as(u2) +
+               "; ROGUE=" NSP_ROGUE_FRAMES "; BUSYBOX=" + copy->rootfs() +
+               "/bin/busybox; cd /
+               "
                "started=; trap 'kill $started 2>/dev/null' EXIT\n"
                "inside() { pid=$1; shift; nsenter --target $pid --net \"$@\"; }\n"
                "ipv6_of() { for key in accept_ra autoconf disable_ipv6; do\n"
@@ -212,6 +219,31 @@ class NetsetgoAbuse : public ::testing::Test {
     std::shared_ptr<installation> copy = installation::get();
 };
 
+// The harness's guard, in front of echo instead of netsetgo: it refuses the host's network
+// namespace and processes the test did not start, and lets the test's own containers through.
+TEST_F(NetsetgoAbuse, TheHarnessGuardKeepsNetsetgoOffTheHost) {
+    const std::filesystem::path guard = copy->dir() / "guard-test" / "netsetgo";
+    write_netsetgo_guard(guard, "/bin/echo");
+    const result r = run(
+        "/bin/sh",
+        {"-c", "G=" + guard.string() +
+                   "\n"
+                   "$G --pid 1 >/dev/null 2>&1; echo pid-1=$?\n"
+                   "$G -pid " +
+                   std::to_string(getpid()) +
+                   " >/dev/null 2>&1; echo harness=$?\n"
+                   "(unshare --net sleep 60 >/dev/null & echo $! >/tmp/nsp-orphan-$$)\n"
+                   "orphan=$(cat /tmp/nsp-orphan-$$); rm /tmp/nsp-orphan-$$\n"
+                   "$G --pid=$orphan >/dev/null 2>&1; echo not-started-by-the-test=$?\n"
+                   "kill $orphan\n"
+                   "unshare --net sleep 60 & own=$!\n"
+                   "while [ \"$(readlink /proc/$own/ns/net)\" = \"$(readlink /proc/self/ns/net)\" "
+                   "]; do sleep 0.01; done\n"
+                   "$G --pid $own >/dev/null; echo own-container=$?\n"
+                   "kill $own\n"});
+    EXPECT_EQ(r.out, "pid-1=99\nharness=99\nnot-started-by-the-test=99\nown-container=0\n");
+}
+
 TEST_F(NetsetgoAbuse, AnotherUsersProcessIsRefused) {
     const result r = abuse(
         "unshare --net sleep 600 & victim=$!\n"
@@ -222,9 +254,15 @@ TEST_F(NetsetgoAbuse, AnotherUsersProcessIsRefused) {
 }
 
 TEST_F(NetsetgoAbuse, Pid1IsRefused) {
-    const result r = abuse("$AS_USER $NSG --pid 1; echo status=$?");
+    // The PID 1 of namespaces the test made, not the host's: no test targets the host.
+    const result r = abuse(
+        "unshare --net --pid --fork --kill-child sleep 600 & victim=$!\n"
+        "$AS_USER $NSG --pid $victim; echo status=$?\n"
+        "kill -KILL $victim; echo $victim >&2");
     EXPECT_EQ(r.out, "status=2\nnetwork-unchanged\n");
-    EXPECT_EQ(r.err, "netsetgo: refused pid 1: it is not your process\n");
+    const std::vector<std::string> lines = lines_of(r.err);
+    ASSERT_EQ(lines.size(), 2u) << r.err;
+    EXPECT_EQ(lines[0], "netsetgo: refused pid " + lines[1] + ": it is not your process");
 }
 
 TEST_F(NetsetgoAbuse, TheCallersOwnNetworkNamespaceIsRefused) {
@@ -334,10 +372,11 @@ TEST_F(NetsetgoAbuse, ExtraArgumentsAreRefused) {
 }
 
 TEST_F(NetsetgoAbuse, RunningOutOfDescriptorsIsReportedAsSuch) {
-    // Each limit makes a different open fail; none may read as a refusal of the target.
+    // Each limit makes a different open fail; none may read as a refusal of the target. The
+    // target is the test's own container.
     const result r = abuse(
         "container c $AS_USER\n"
-        "for limit in 4 5 6; do $AS_USER sh -c \"ulimit -n $limit; exec $NSG --pid $c\"; "
+        "for limit in 4 5 6; do $AS_USER sh -c \"ulimit -n $limit; exec $NSG_UNGUARDED --pid $c\"; "
         "echo status=$?; done\n");
     EXPECT_EQ(r.out, "status=1\nstatus=1\nstatus=1\nnetwork-unchanged\n");
     const std::vector<std::string> errors = lines_of(r.err);
@@ -553,7 +592,7 @@ TEST_F(NetsetgoAbuse, RootOnAContainerOfItsOwnSucceedsWithTheGoSpellings) {
         "unshare --user --map-root-user --net sleep 600 & victim=$!\n"
         "while [ \"$(readlink /proc/$victim/ns/net)\" = \"$(readlink /proc/self/ns/net)\" ]; do "
         "sleep 0.01; done\n" +
-        copy->bin("netsetgo") +
+        copy->guarded_netsetgo() +
         " -pid $victim -bridgeName br9 -bridgeAddress 10.9.0.1/16 -containerAddress "
         "10.9.3.4/16 -vethNamePrefix ct; echo status=$?\n"
         "ip -o -4 addr show br9 | grep -o 'inet [0-9./]*'\n"
