@@ -184,8 +184,7 @@ class NetsetgoAbuse : public ::testing::Test {
                "; AS_USER=" + as(65534) + "; U1=" + std::to_string(u1) + "; AS_U1=" + as(u1) +
                "; U2=" + std::to_string(u2) + "; AS_U2=" + as(u2) +
                "; ROGUE=" NSP_ROGUE_FRAMES "; BUSYBOX=" + copy->rootfs() +
-               "/bin/busybox; cd /
-               "
+               "/bin/busybox; cd /\n"
                "started=; trap 'kill $started 2>/dev/null' EXIT\n"
                "inside() { pid=$1; shift; nsenter --target $pid --net \"$@\"; }\n"
                "ipv6_of() { for key in accept_ra autoconf disable_ipv6; do\n"
