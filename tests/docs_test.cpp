@@ -1,21 +1,20 @@
 // The documentation's examples still hold. Every ```console block in docs/en/*.md and
-// docs/zh/*.md is run: each "$ " line is a command (run from the repository root by /bin/sh,
-// stdout and stderr together, in a fresh network namespace), and the lines after it are the
-// output it must print. "<…>" (or "<...>") in an expected line stands for any text within that
-// line. See docs/README.md, "How the examples are tested".
+// docs/zh/*.md is run by the matcher of doc_examples.hpp: each "$ " line is a command (run
+// from the repository root by /bin/sh, stdout and stderr together, in a fresh network
+// namespace), and the lines after it are the output it must print. "<…>" (or "<...>") in an
+// expected line stands for any text within that line. See docs/README.md, "How the examples
+// are tested".
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <iostream>
-#include <optional>
 #include <regex>
-#include <sstream>
 #include <string>
-#include <string_view>
 #include <vector>
 
+#include "doc_examples.hpp"
 #include "harness.hpp"
 
 using namespace nsp::test;
@@ -24,157 +23,6 @@ namespace fs = std::filesystem;
 namespace {
 
 const fs::path docs_dir = fs::path(NSP_SOURCE_DIR) / "docs";
-
-// One "$ command" of a console block and the output shown under it.
-struct example {
-    std::string file;  // as a reader names it: docs/en/01-uts.md
-    int line = 0;      // of the "$ " line
-    std::string command;
-    std::vector<std::string> expected;
-};
-
-std::string without_trailing_space(std::string text) {
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r'))
-        text.pop_back();
-    return text;
-}
-
-// The examples of one Markdown text. A command line ending in a backslash continues on the
-// next line, as in a shell.
-std::vector<example> examples_in(const std::string& markdown, const std::string& file) {
-    std::vector<example> found;
-    std::istringstream stream(markdown);
-    bool in_console = false, in_other_fence = false, has_command = false, continues = false;
-    int number = 0;
-    for (std::string line; std::getline(stream, line);) {
-        ++number;
-        line = without_trailing_space(line);
-        if (in_console || in_other_fence) {
-            if (line == "```") {
-                in_console = in_other_fence = false;
-            } else if (in_console && continues) {
-                found.back().command += "\n" + line;
-                continues = line.ends_with('\\');
-            } else if (in_console && line.starts_with("$ ")) {
-                found.push_back({file, number, line.substr(2), {}});
-                has_command = true;
-                continues = line.ends_with('\\');
-            } else if (in_console && has_command) {
-                found.back().expected.push_back(line);
-            } else if (in_console) {
-                found.push_back({file, number, "", {line}});  // reported: output of no command
-            }
-        } else if (line.starts_with("```")) {
-            in_console = line == "```console";
-            in_other_fence = !in_console;
-            has_command = continues = false;
-        }
-    }
-    return found;
-}
-
-// Whether `actual` is `expected` with each placeholder standing for any text.
-bool line_matches(std::string_view expected, std::string_view actual) {
-    std::vector<std::string_view> parts;
-    for (;;) {
-        const size_t unicode = expected.find("<…>");
-        const size_t ascii = expected.find("<...>");
-        const size_t at = std::min(unicode, ascii);
-        if (at == std::string_view::npos) {
-            parts.push_back(expected);
-            break;
-        }
-        parts.push_back(expected.substr(0, at));
-        expected.remove_prefix(at + (at == unicode ? std::string_view("<…>").size() : 5));
-    }
-    if (parts.size() == 1) return parts.front() == actual;
-    if (!actual.starts_with(parts.front())) return false;
-    actual.remove_prefix(parts.front().size());
-    for (size_t i = 1; i + 1 < parts.size(); ++i) {
-        const size_t at = actual.find(parts[i]);
-        if (at == std::string_view::npos) return false;
-        actual.remove_prefix(at + parts[i].size());
-    }
-    return actual.ends_with(parts.back());
-}
-
-// Why `output` is not what `expected` shows, or nullopt when it is.
-std::optional<std::string> mismatch(const std::vector<std::string>& expected,
-                                    const std::string& output) {
-    std::vector<std::string> actual = lines_of(output);
-    for (std::string& line : actual)
-        line = without_trailing_space(line);
-    for (size_t i = 0; i < std::max(expected.size(), actual.size()); ++i) {
-        if (i >= expected.size())
-            return "unexpected extra output line " + std::to_string(i + 1) + ": " + actual[i];
-        if (i >= actual.size())
-            return "output ended before expected line " + std::to_string(i + 1) + ": " +
-                   expected[i];
-        if (!line_matches(expected[i], actual[i]))
-            return "output line " + std::to_string(i + 1) + " differs\n  expected: " + expected[i] +
-                   "\n  actual:   " + actual[i];
-    }
-    return std::nullopt;
-}
-
-void replace_all(std::string& text, const std::string& from, const std::string& to) {
-    for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
-        text.replace(at, from.size(), to);
-}
-
-// The checkout may sit where uid 65534 cannot go: build/bin/ and build/rootfs, as whole
-// words, become bin/ and rootfs/ of the harness's 0755 copy in `copy` (installation::dir()).
-std::string with_installed_paths(const std::string& command, const fs::path& copy) {
-    static const std::regex bin(R"((^|[^-\w./])build/bin/)");
-    static const std::regex rootfs(R"((^|[^-\w./])build/rootfs(?![-\w.]))");
-    const std::string bin_dir = (copy / "bin").string() + "/";
-    std::string rewritten = std::regex_replace(command, bin, "$1" + bin_dir);
-    return std::regex_replace(rewritten, rootfs, "$1" + (copy / "rootfs").string());
-}
-
-// What a reader would see: the copy's paths shown as build/bin/ and build/rootfs again.
-std::string with_build_paths(std::string output, const fs::path& copy) {
-    replace_all(output, (copy / "bin").string() + "/", "build/bin/");
-    replace_all(output, (copy / "rootfs").string(), "build/rootfs");
-    return output;
-}
-
-std::string shell_quoted(const std::string& text) {
-    std::string quoted = "'";
-    for (char c : text)
-        quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return quoted + "'";
-}
-
-// Runs one example as a reader would, from the repository root, but inside a network
-// namespace of its own so that nothing it does reaches the host's network.
-std::string output_of(const example& e, const installation& copy) {
-    const std::string script = "cd " + shell_quoted(NSP_SOURCE_DIR) + " || exit 125\nexec 2>&1\n" +
-                               with_installed_paths(e.command, copy.dir());
-    const result r = run("/bin/sh", {"-c", script}, {.own_network_namespace = true});
-    std::string output = with_build_paths(r.out + r.err, copy.dir());
-    if (r.timed_out) output += "[timed out]\n";
-    return output;
-}
-
-// One message per example whose output no longer matches, naming the file and line.
-std::vector<std::string> failures_of(const std::vector<example>& examples,
-                                     const installation& copy) {
-    std::vector<std::string> failures;
-    for (const example& e : examples) {
-        if (e.command.empty()) {
-            failures.push_back(e.file + ":" + std::to_string(e.line) +
-                               ": console block output with no \"$ \" command before it");
-            continue;
-        }
-        const std::string output = output_of(e, copy);
-        if (const auto why = mismatch(e.expected, output))
-            failures.push_back(e.file + ":" + std::to_string(e.line) + ": $ " + e.command + "\n" +
-                               *why + "\nwhole output (build/ stands for the copy in " +
-                               copy.dir().string() + "):\n" + output);
-    }
-    return failures;
-}
 
 // The chapters, docs/en/*.md and docs/zh/*.md but not docs/zh/README.md (the index),
 // relative to docs/: "en/01-uts.md".
@@ -204,7 +52,7 @@ TEST_P(DocExamples, OutputIsAsShown) {
                         "network namespace, which needs root)";
     const std::vector<example> examples = examples_of(GetParam());
     const auto copy = installation::get();
-    for (const std::string& failure : failures_of(examples, *copy))
+    for (const std::string& failure : failures_of(examples, example_paths::in(copy->dir())))
         ADD_FAILURE() << failure;
     std::cout << "[ checked  ] " << examples.size() << " examples in docs/" << GetParam() << "\n";
 }
@@ -246,8 +94,9 @@ TEST(DocMatcher, ExtractsCommandsAndOutputWithLineNumbers) {
 }
 
 TEST(DocMatcher, PathsOfTheBuildBecomeTheInstalledCopy) {
-    const fs::path copy = "/tmp/ns-process-test.AbC123";
-    const std::string dir = copy.string();
+    const fs::path dir_path = "/tmp/ns-process-test.AbC123";
+    const example_paths copy = example_paths::in(dir_path);
+    const std::string dir = dir_path.string();
     EXPECT_EQ(with_installed_paths("build/bin/step02_user -- id", copy),
               dir + "/bin/step02_user -- id");
     EXPECT_EQ(
@@ -269,12 +118,13 @@ TEST(DocMatcher, AnEditedExpectedLineFails) {
         "Intro.\n\n```console\n$ echo hello; echo world\nhello\nworld\n$ echo "
         "'uts:[42]'\nuts:[<…>]\n```\n";
     std::string altered = original;
-    replace_all(altered, "world\n$", "wurld\n$");
+    altered.replace(altered.find("world\n$"), 6, "wurld\n");
     const auto copy = installation::get();
-    EXPECT_EQ(failures_of(examples_in(original, "docs/en/original.md"), *copy),
+    const example_paths paths = example_paths::in(copy->dir());
+    EXPECT_EQ(failures_of(examples_in(original, "docs/en/original.md"), paths),
               std::vector<std::string>{});
     const std::vector<std::string> failures =
-        failures_of(examples_in(altered, "docs/en/altered.md"), *copy);
+        failures_of(examples_in(altered, "docs/en/altered.md"), paths);
     ASSERT_EQ(failures.size(), 1u);
     EXPECT_TRUE(failures[0].starts_with("docs/en/altered.md:4: $ echo hello; echo world\n"))
         << failures[0];
@@ -286,7 +136,8 @@ TEST(DocMatcher, AnEditedExpectedLineFails) {
 TEST(DocMatcher, ExamplesRunInTheirOwnNetworkNamespace) {
     if (const std::string reason = cannot_run_as(as::root); !reason.empty()) GTEST_SKIP() << reason;
     const auto copy = installation::get();
-    const std::string inside = output_of({"t.md", 1, "readlink /proc/self/ns/net", {}}, *copy);
+    const std::string inside =
+        output_of({"t.md", 1, "readlink /proc/self/ns/net", {}}, example_paths::in(copy->dir()));
     EXPECT_TRUE(inside.starts_with("net:[")) << inside;
     EXPECT_NE(inside, host_namespace("net") + "\n");
 }
