@@ -181,6 +181,12 @@ TEST(DocChapters, RelativeLinksResolve) {
                                    fs::path(NSP_SOURCE_DIR) / "README.md"};
     for (const std::string& chapter : chapter_files())
         pages.push_back(docs_dir / chapter);
+    pages.push_back(docs_dir / "answers" / "README.md");
+    for (const char* language : {"en", "zh"}) {
+        std::error_code error;
+        for (const auto& entry : fs::directory_iterator(docs_dir / "answers" / language, error))
+            pages.push_back(entry.path());
+    }
     static const std::regex link(R"(\]\(([^)\s]+)\))");
     for (const fs::path& page : pages) {
         ASSERT_TRUE(fs::exists(page)) << page.string() << " is missing";
