@@ -10,6 +10,7 @@
 #include <iostream>
 #include <optional>
 #include <sstream>
+#include <utility>
 
 #include "error.hpp"
 #include "fd.hpp"
@@ -67,7 +68,9 @@ lease_limit limit_in(std::string_view config, const caller_identity& who,
             ignored.push_back(where + "want '<user|@group|*> <number of leases>'");
             continue;
         }
-        const lease_limit limit{static_cast<unsigned>(*leases), where + name + " " + count};
+        std::string source = where;
+        source.append(name).append(" ").append(count);
+        const lease_limit limit{static_cast<unsigned>(*leases), std::move(source)};
         if (name == "*") {
             everyone = limit;
         } else if (name.starts_with('@')) {
@@ -121,7 +124,7 @@ lease_limit read_lease_limit(const caller_identity& who) {
         text.append(buffer, static_cast<size_t>(n));
     }
     std::vector<std::string> ignored;
-    const lease_limit limit = limit_in(text, who, ignored);
+    lease_limit limit = limit_in(text, who, ignored);
     for (const std::string& line : ignored)
         std::cerr << "netsetgo: ignoring " << line << '\n';
     return limit;
