@@ -33,7 +33,7 @@ void write_line(std::string_view text) {
     char head[64];
     const double ms = static_cast<double>(now_ns() - start) / 1e6;
     const int length =
-        std::snprintf(head, sizeof head, "%8.3f %-9s %-8s ", ms, side.c_str(), pid_label.c_str());
+        std::snprintf(head, sizeof head, "%8.3f %-9s %8s ", ms, side.c_str(), pid_label.c_str());
     std::string line(head, static_cast<size_t>(length));
     line.append(text);
     line += '\n';

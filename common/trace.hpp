@@ -1,9 +1,9 @@
 // --trace: one line on stderr per namespace operation, as it happens, from both sides of
 // clone(2), so a learner can watch the kernel build the container:
 //
-//      0.412 runtime   4242     clone(CLONE_NEWUTS|CLONE_NEWUSER|SIGCHLD) = 4243
-//      0.431 runtime   4242       uts:[4026531838] -> uts:[4026532210]
-//      0.502 container 4243/1   sethostname("ns-process")
+//      0.412 runtime       4242 clone(CLONE_NEWUTS|CLONE_NEWUSER|SIGCHLD) = 4243
+//      0.431 runtime       4242   uts:[4026531838] -> uts:[4026532210]
+//      0.502 container   4243/1 sethostname("ns-process")
 //
 // Milliseconds since the runtime started, the side (runtime, container, netsetgo) with its
 // pid (the container's as the host sees it / as it sees itself), and the operation as the C

@@ -15,7 +15,7 @@ using namespace nsp::test;
 
 namespace {
 
-// One line of the trace: "   0.412 runtime   4242     clone(...) = 4243".
+// One line of the trace: "   0.412 runtime       4242 clone(...) = 4243".
 struct trace_line {
     std::string side, pid, operation;
     size_t index;  // among all lines of the output it came in
