@@ -41,6 +41,11 @@ int traced_mount(const char* source, const std::string& target, const char* type
 
 }  // namespace
 
+// Inside a user namespace this no longer decides whether the container's mounts reach the
+// host: the kernel has already made the copied shared mounts slaves (mount_namespaces(7),
+// "Restrictions on mount namespaces"), so no test looking at the host can miss it. What it
+// still does is cut the other direction: without it, the host's later mounts keep arriving in
+// the container (Step03.MountsDoNotPropagateEitherWayWhenTheHostsAreShared).
 void make_private() {
     if (traced_mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
         throw_errno("make the mounts under / private");

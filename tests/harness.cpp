@@ -85,26 +85,39 @@ void running::signal(int signal_number) { ::kill(pid(), signal_number); }
 result running::finish() {
     result outcome;
     state& s = *state_;
-    asio::async_read(s.out, asio::dynamic_buffer(s.out_buffer), [](auto, auto) {});
-    asio::async_read(s.err, asio::dynamic_buffer(s.err_text), [](auto, auto) {});
+    // Done when the process has exited and both pipes are at end of file. A process it left
+    // behind can hold the pipes open: the timeout covers that too.
+    int pending = 3;
     asio::steady_timer timer(s.context, s.timeout);
+    const auto one_done = [&] {
+        if (--pending == 0) timer.cancel();
+    };
+    asio::async_read(s.out, asio::dynamic_buffer(s.out_buffer), [&](auto, auto) { one_done(); });
+    asio::async_read(s.err, asio::dynamic_buffer(s.err_text), [&](auto, auto) { one_done(); });
+    bool exited = false;
+    int native_status = 0;
+    s.process->async_wait([&](boost::system::error_code, int) {
+        native_status = s.process->native_exit_code();
+        exited = true;
+        one_done();
+    });
     timer.async_wait([&](boost::system::error_code error) {
         if (error) return;
         outcome.timed_out = true;
         boost::system::error_code ignored;
-        s.process->terminate(ignored);
-    });
-    int native_status = 0;
-    s.process->async_wait([&](boost::system::error_code, int) {
-        native_status = s.process->native_exit_code();
-        timer.cancel();
+        if (!exited) s.process->terminate(ignored);
+        s.out.close(ignored);
+        s.err.close(ignored);
     });
     s.context.run();
     outcome.exit_status =
         WIFSIGNALED(native_status) ? 128 + WTERMSIG(native_status) : WEXITSTATUS(native_status);
     // A hung process fails the test that ran it, whatever the test checks: the status would
     // otherwise be the harness's own kill (137), which reads like the program's.
-    if (outcome.timed_out) {
+    if (outcome.timed_out && exited) {
+        ADD_FAILURE() << s.program << " exited, but its stdout/stderr stayed open for "
+                      << s.timeout.count() << " s: a process it left behind holds them";
+    } else if (outcome.timed_out) {
         outcome.exit_status = -1;
         ADD_FAILURE() << s.program << " did not finish within " << s.timeout.count()
                       << " s; the harness killed it";

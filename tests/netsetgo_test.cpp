@@ -606,4 +606,22 @@ TEST_F(NetsetgoAbuse, RootOnAContainerOfItsOwnSucceedsWithTheGoSpellings) {
               "default via 10.9.0.1 dev ct1 \n");
 }
 
+TEST_F(NetsetgoAbuse, AFailedSetUpTakesItsVethPairBackOut) {
+    // The container's namespace has a default route already, so netsetgo's last step fails
+    // after the veth pair exists. The pair must go, or each failure would keep a lease.
+    const std::string script =
+        "unshare --user --map-root-user --net sh -c "
+        "'ip link set lo up && ip route add default dev lo && exec sleep 600' & victim=$!\n"
+        "while ! nsenter --target $victim --net ip route show default | grep -q lo; do "
+        "sleep 0.01; done\n" +
+        copy->bin("netsetgo") +
+        " --pid $victim; echo status=$?\n"
+        "ip -o link show type veth | wc -l\n"
+        "nsenter --target $victim --net ip -o link show type veth | wc -l\n"
+        "kill $victim\n";
+    const result r = run("/bin/sh", {"-c", script}, {.own_network_namespace = true});
+    EXPECT_EQ(r.out, "status=1\n0\n0\n") << "netsetgo's status, then the veths left";
+    EXPECT_NE(r.err.find("add the default route via 10.10.10.1: "), std::string::npos) << r.err;
+}
+
 }  // namespace

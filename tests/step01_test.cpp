@@ -59,7 +59,10 @@ TEST_F(Step01, ExitStatusIsTheCommands) {
 
 TEST_F(Step01, DeathBySignalIs128PlusTheSignal) {
     EXPECT_EQ(run(step, {"/bin/sh", "-c", "kill -TERM $$"}).exit_status, 128 + SIGTERM);
-    EXPECT_EQ(run(step, {"/bin/sh", "-c", "kill -KILL $$"}).exit_status, 128 + SIGKILL);
+    // A runtime that never returns after its container is SIGKILLed fails on the timeout.
+    EXPECT_EQ(run(step, {"/bin/sh", "-c", "kill -KILL $$"}, {.timeout = std::chrono::seconds(10)})
+                  .exit_status,
+              128 + SIGKILL);
 }
 
 TEST_F(Step01, MissingCommandIs127WithOneLine) {
@@ -117,7 +120,9 @@ TEST_F(Step01, SigtermToTheRuntimeReachesTheContainer) {
 }
 
 TEST_F(Step01, ContainerDiesWithItsRuntime) {
-    running container(step, {"/bin/sh", "-c", "echo $$; exec sleep 600"});
+    // A survivor holds the runtime's stdout open, so finish() gives up after the timeout.
+    running container(step, {"/bin/sh", "-c", "echo $$; exec sleep 600"},
+                      {.timeout = std::chrono::seconds(10)});
     const pid_t command = std::stoi(container.read_line());
     const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, command, 0));
     ASSERT_GE(pidfd, 0);
@@ -130,6 +135,7 @@ TEST_F(Step01, ContainerDiesWithItsRuntime) {
     timeval limit{10, 0};
     EXPECT_EQ(select(pidfd + 1, &readable, nullptr, nullptr, &limit), 1)
         << "sleep " << command << " outlived its runtime";
+    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);  // a survivor goes now
     close(pidfd);
 }
 

@@ -21,6 +21,19 @@ TEST_P(Step02, IdIsRootInside) {
     EXPECT_EQ(in_container({"id", "-g"}).out, "0\n");
 }
 
+TEST_P(Step02, TheCommandStartsOnlyOnceTheMapsExist) {
+    // A command executed before the parent wrote uid_map is nobody at execve(2), so the
+    // kernel gives it no capabilities, for good; an early start is a race, so look ten times.
+    for (int i = 0; i < 10; ++i) {
+        const result r = in_container({"/bin/sh", "-c", "grep CapEff /proc/self/status; id -u"});
+        ASSERT_EQ(r.exit_status, 0) << "run " << i << ": " << r.err;
+        const std::vector<std::string> lines = lines_of(r.out);
+        ASSERT_EQ(lines.size(), 2u) << "run " << i << ": " << r.out;
+        EXPECT_NE(lines[0], "CapEff:\t0000000000000000") << "run " << i;
+        EXPECT_EQ(lines[1], "0") << "run " << i;
+    }
+}
+
 TEST_P(Step02, MapsRootToTheInvokingUser) {
     const std::string outside =
         GetParam() == as::rootless && running_as_root() ? "65534" : std::to_string(geteuid());

@@ -60,6 +60,33 @@ TEST_P(Step03, AMountInsideIsNotVisibleOnTheHost) {
     EXPECT_EQ(host_mounts(), before);
 }
 
+// Propagation, where it can be observed: in a mount namespace of the test's own whose mounts
+// are all shared, as systemd leaves a host's. Nothing a container mounts reaches that host
+// (the user namespace alone guarantees it), and the host's later mounts do not reach the
+// container: its mounts are private, not slaves of the host's.
+TEST_P(Step03, MountsDoNotPropagateEitherWayWhenTheHostsAreShared) {
+    if (const std::string reason = cannot_run_as(as::root); !reason.empty())
+        GTEST_SKIP() << reason << " (a mount namespace of the test's own)";
+    const std::string as_user = GetParam() == as::rootless && running_as_root()
+                                    ? "/usr/bin/setpriv --reuid=65534 --regid=65534 "
+                                      "--clear-groups "
+                                    : "";
+    const std::string script =
+        "d=$(mktemp -d /tmp/nsp-propagation.XXXXXX) && chmod 755 $d && mkdir $d/inside "
+        "$d/later && mkfifo -m 666 $d/ready $d/go || exit 1\n" +
+        as_user + step +
+        " /bin/sh -c 'mount -t tmpfs nsp-inside '$d'/inside && echo > '$d'/ready && "
+        "read x < '$d'/go; grep -c nsp-later /proc/self/mountinfo; exit 0' &\n"
+        "read x < $d/ready; grep -c nsp-inside /proc/self/mountinfo\n"
+        "mount -t tmpfs nsp-later $d/later; echo > $d/go; wait $!; echo status=$?\n"
+        "umount $d/later; rm -r $d\n";
+    const result r =
+        run("/usr/bin/unshare", {"--mount", "--propagation", "shared", "/bin/sh", "-c", script});
+    EXPECT_EQ(r.err, "");
+    EXPECT_EQ(r.out, "0\n0\nstatus=0\n")
+        << "the container's mount on the host, then the host's later mount in the container";
+}
+
 TEST_P(Step03, FiftyRunsLeaveTheHostAsItWas) {
     const std::string mounts_before = host_mounts();
     for (int i = 0; i < 50; ++i) {
