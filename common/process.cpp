@@ -1,5 +1,6 @@
 #include "process.hpp"
 
+#include <fcntl.h>
 #include <linux/close_range.h>
 #include <poll.h>
 #include <sched.h>
@@ -14,6 +15,7 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "error.hpp"
@@ -26,19 +28,94 @@ namespace {
 
 constexpr std::array forwarded_signals{SIGINT, SIGTERM, SIGHUP};
 volatile sig_atomic_t forward_to_pid = 0;
+// Set when the container is PID 1 of a new PID namespace: /proc/PID/status of it, filled in
+// before the handler is installed so the handler builds no string.
+char pid1_status_path[32] = "";
+// The signal for which the runtime ended the container with SIGKILL (0: none).
+volatile sig_atomic_t ended_for_signal = 0;
 
+// The 64-bit signal mask after `field` ("SigCgt:") in a /proc/PID/status text, or 0.
+// Plain loops: this runs in a signal handler, where the library's parsers are off limits.
+unsigned long long status_mask(const char* text, const char* field) {
+    for (const char* line = text; *line != '\0';) {
+        size_t i = 0;
+        while (field[i] != '\0' && line[i] == field[i])
+            ++i;
+        if (field[i] == '\0') {
+            unsigned long long mask = 0;
+            for (const char* c = line + i + 1; *c != '\n' && *c != '\0'; ++c) {
+                const int digit = *c >= 'a' ? *c - 'a' + 10 : *c - '0';
+                mask = mask << 4 | static_cast<unsigned>(digit);
+            }
+            return mask;
+        }
+        while (*line != '\0' && *line++ != '\n') {
+        }
+    }
+    return 0;
+}
+
+// Would the kernel drop `signal` sent to the container's PID 1? PID 1 of a PID namespace gets
+// from outside only the signals it catches or blocks: one left at its default action is
+// discarded (pid_namespaces(7)), even SIGINT from the terminal. open(2) and read(2) are
+// async-signal-safe. When the status cannot be read, the answer is "no": plain forwarding.
+bool pid1_drops(int signal) {
+    const int fd = ::open(pid1_status_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    char text[4096];
+    size_t length = 0;
+    while (length < sizeof text - 1) {
+        const ssize_t n = ::read(fd, text + length, sizeof text - 1 - length);
+        if (n <= 0) break;
+        length += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    text[length] = '\0';
+    const unsigned long long bit = 1ULL << (signal - 1);
+    const unsigned long long kept =
+        status_mask(text, "SigCgt:") | status_mask(text, "SigIgn:") | status_mask(text, "SigBlk:");
+    return length > 0 && (kept & bit) == 0;
+}
+
+// Outside a PID namespace, SIGINT/SIGTERM/SIGHUP at their default action end the command.
+// For a PID 1 the kernel would drop them, so the runtime gives that default action itself:
+// SIGKILL, and later the exit status 128+N of the signal that was sent, not of SIGKILL.
+// The command stays PID 1 (no init of ours in between, as bubblewrap and tini add), so `ps`
+// shows what the chapters show. A caught, ignored or blocked signal is forwarded as it is:
+// the kernel delivers, drops or queues it as it would for any process.
+// The race: the disposition is read a moment before the signal is sent. A handler installed
+// in between is too late, as it would be outside a PID namespace for a signal that came a
+// moment earlier; a handler removed in between (an execve in progress resets them all, as
+// when `sh -c` execs its last command) lets the forwarded signal be dropped.
 void forward_signal(int signal) {
-    if (forward_to_pid > 0) ::kill(forward_to_pid, signal);
+    const pid_t pid = forward_to_pid;
+    if (pid <= 0) return;
+    const int saved_errno = errno;  // the interrupted code may be about to look at it
+    if (pid1_status_path[0] != '\0' && pid1_drops(signal)) {
+        ended_for_signal = signal;
+        ::kill(pid, SIGKILL);
+    } else {
+        ::kill(pid, signal);
+    }
+    errno = saved_errno;
 }
 
 // While a container runs, the runtime passes SIGINT/SIGTERM/SIGHUP on to it instead of dying
 // and leaving it behind.
-void start_forwarding_signals(pid_t pid) {
+void start_forwarding_signals(pid_t pid, bool pid1) {
+    if (pid1) {
+        const std::string path = "/proc/" + std::to_string(pid) + "/status";
+        pid1_status_path[path.copy(pid1_status_path, sizeof pid1_status_path - 1)] = '\0';
+    }
+    ended_for_signal = 0;
     forward_to_pid = pid;
     struct sigaction action {};
     action.sa_handler = forward_signal;
     action.sa_flags = SA_RESTART;
     sigemptyset(&action.sa_mask);
+    // One signal at a time: two handlers must not both decide for the same container.
+    for (int signal : forwarded_signals)
+        sigaddset(&action.sa_mask, signal);
     for (int signal : forwarded_signals)
         sigaction(signal, &action, nullptr);
 }
@@ -50,6 +127,7 @@ void stop_forwarding_signals() {
     for (int signal : forwarded_signals)
         sigaction(signal, &action, nullptr);
     forward_to_pid = 0;
+    pid1_status_path[0] = '\0';
 }
 
 struct namespace_flag {
@@ -189,7 +267,7 @@ child child::clone(int flags, std::function<void()> init) {
     if (pid < 0) throw_errno("clone a child with " + clone_flag_names(flags));
     trace_new_namespaces(pid, flags);
     errors.close_in_parent();
-    start_forwarding_signals(pid);
+    start_forwarding_signals(pid, (flags & CLONE_NEWPID) != 0);
     return {pid, std::move(errors)};
 }
 
@@ -207,6 +285,7 @@ child::~child() {
 
 int child::wait() {
     const std::optional<child_failure> failure = errors_.receive();
+    const pid_t pid = pid_;
     int status = 0;
     while (waitpid(pid_, &status, 0) < 0) {
         if (errno != EINTR) throw_errno("wait for the child " + std::to_string(pid_));
@@ -214,6 +293,14 @@ int child::wait() {
     pid_ = -1;
     stop_forwarding_signals();
     if (failure) throw child_failed(*failure);
+    // Killed by us for a signal its PID 1 would have dropped: report that signal.
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && ended_for_signal != 0) {
+        // The signal handler made the call; tracing there is not async-signal-safe.
+        if (trace::enabled())
+            trace::note(std::string("kill(") + std::to_string(pid) + ", SIGKILL) in place of SIG" +
+                        sigabbrev_np(ended_for_signal) + ", which its PID 1 does not handle");
+        return 128 + ended_for_signal;
+    }
     return exit_status_of(status);
 }
 

@@ -1,7 +1,11 @@
 #include "harness.hpp"
 
+#include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio.hpp>
@@ -130,6 +134,101 @@ result running::finish() {
 result run(const std::string& program, const std::vector<std::string>& args,
            const run_options& options) {
     return running(program, args, options).finish();
+}
+
+terminal::terminal(const std::string& program, const std::vector<std::string>& args,
+                   const run_options& options) {
+    // Everything the child needs is built before the fork: after it, only exec.
+    const std::vector<std::string> argv = command_for(program, args, options);
+    std::vector<char*> pointers;
+    for (const std::string& word : argv)
+        pointers.push_back(const_cast<char*>(word.c_str()));
+    pointers.push_back(nullptr);
+    winsize size{.ws_row = 24, .ws_col = 80, .ws_xpixel = 0, .ws_ypixel = 0};
+    pid_ = forkpty(&master_, nullptr, nullptr, &size);
+    if (pid_ < 0) throw std::runtime_error("forkpty for " + program);
+    if (pid_ == 0) {
+        // The tests run from a directory uid 65534 may not enter; start where anyone can.
+        if (chdir("/") == 0) execv(pointers[0], pointers.data());
+        _exit(127);
+    }
+    // A pidfd turns readable when the process ends: the waits below need no sleep.
+    pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+    if (pidfd_ < 0) throw std::runtime_error("pidfd_open " + std::to_string(pid_));
+}
+
+terminal::~terminal() {
+    if (!ended_) {
+        ::kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+    }
+    ::close(pidfd_);
+    ::close(master_);
+}
+
+void terminal::type(const std::string& text) {
+    for (size_t done = 0; done < text.size();) {
+        const ssize_t n = ::write(master_, text.data() + done, text.size() - done);
+        if (n <= 0) throw std::runtime_error("write to the terminal of " + std::to_string(pid_));
+        done += static_cast<size_t>(n);
+    }
+}
+
+// Waits up to `timeout` for output or the end of the process; false when neither came.
+bool terminal::read_some(std::chrono::milliseconds timeout) {
+    // The terminal hangs up when its last user closes it, which may come before the end of
+    // the process (or, when something outlives it, after): watch both, each until it is done.
+    pollfd fds[2] = {{hung_up_ ? -1 : master_, POLLIN, 0}, {ended_ ? -1 : pidfd_, POLLIN, 0}};
+    if (hung_up_ && ended_) return false;
+    if (::poll(fds, 2, static_cast<int>(timeout.count())) <= 0) return false;
+    if (fds[0].revents != 0) {
+        char buffer[4096];
+        const ssize_t n = ::read(master_, buffer, sizeof buffer);
+        if (n > 0)
+            screen_.append(buffer, static_cast<size_t>(n));
+        else
+            hung_up_ = true;
+    }
+    if (fds[1].revents != 0) {
+        waitpid(pid_, &status_, 0);
+        ended_ = true;
+    }
+    return true;
+}
+
+bool terminal::wait_for(const std::string& text, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        if (const size_t at = screen_.find(text, consumed_); at != std::string::npos) {
+            consumed_ = at + text.size();
+            return true;
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0 || !read_some(left)) return false;
+    }
+}
+
+result terminal::finish(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    result outcome;
+    while (!ended_) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0 || !read_some(left)) break;
+    }
+    if (!ended_) {
+        outcome.timed_out = true;
+        ::kill(pid_, SIGKILL);
+        waitpid(pid_, &status_, 0);
+        ended_ = true;
+    }
+    // What is still buffered on the terminal.
+    while (!hung_up_ && read_some(std::chrono::milliseconds(0))) {
+    }
+    outcome.exit_status = WIFSIGNALED(status_) ? 128 + WTERMSIG(status_) : WEXITSTATUS(status_);
+    outcome.out = screen_;
+    return outcome;
 }
 
 result sh(const std::string& command) { return run("/bin/sh", {"-c", command}); }

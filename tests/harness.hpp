@@ -57,6 +57,39 @@ class running {
     std::unique_ptr<state> state_;
 };
 
+// A process run on a pseudo-terminal of its own, as a person runs it in a terminal window:
+// it is the session leader and the terminal is its controlling terminal. Boost.Process has
+// no pseudo-terminals, hence these few lines. Killed if still running when destroyed.
+class terminal {
+  public:
+    terminal(const std::string& program, const std::vector<std::string>& args,
+             const run_options& options = {});
+    ~terminal();
+    terminal(const terminal&) = delete;
+    terminal& operator=(const terminal&) = delete;
+    pid_t pid() const { return pid_; }
+    // Types `text` as a person would (a line needs its "\n"); "\x03" is Ctrl-C.
+    void type(const std::string& text);
+    // Reads the screen until `text` appears after what earlier waits consumed, or the time
+    // is up; returns whether it appeared.
+    bool wait_for(const std::string& text,
+                  std::chrono::milliseconds timeout = std::chrono::seconds(10));
+    // Waits for the process to end (killing it after `timeout`): exit status and the whole
+    // screen (in `out`).
+    result finish(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+    // Everything written to the terminal so far.
+    const std::string& screen() const { return screen_; }
+
+  private:
+    bool read_some(std::chrono::milliseconds timeout);
+    pid_t pid_ = -1;
+    int master_ = -1, pidfd_ = -1;
+    std::string screen_;
+    size_t consumed_ = 0;
+    bool ended_ = false, hung_up_ = false;
+    int status_ = 0;
+};
+
 // A shell command run as root on the host (for set-up and checks): /bin/sh -c `command`.
 result sh(const std::string& command);
 

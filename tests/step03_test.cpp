@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "harness.hpp"
+#include "terminal_tests.hpp"
 
 using namespace nsp::test;
 
@@ -108,3 +109,6 @@ INSTANTIATE_TEST_SUITE_P(AsRootAndRootless, Step03, ::testing::Values(as::root, 
                          user_name);
 
 }  // namespace
+
+const nsp::test::terminal_step nsp::test::this_step{"step03_mount", false, false, "/dev/pts/"};
+INSTANTIATE_TEST_SUITE_P(Step03, OnATerminal, ::testing::Values(as::root, as::rootless), user_name);

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "harness.hpp"
+#include "terminal_tests.hpp"
 
 using namespace nsp::test;
 namespace fs = std::filesystem;
@@ -172,3 +173,6 @@ TEST(Rootfs, BuildingItTwiceGivesTheSameTree) {
 }
 
 }  // namespace
+
+const nsp::test::terminal_step nsp::test::this_step{"step04_rootfs", true, false, "/dev/console"};
+INSTANTIATE_TEST_SUITE_P(Step04, OnATerminal, ::testing::Values(as::root, as::rootless), user_name);

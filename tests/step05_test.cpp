@@ -6,6 +6,7 @@
 #include <set>
 
 #include "harness.hpp"
+#include "terminal_tests.hpp"
 
 using namespace nsp::test;
 
@@ -164,3 +165,6 @@ TEST(Step05Rootless, HelperWithoutSetuidFailsCleanly) {
 }
 
 }  // namespace
+
+const nsp::test::terminal_step nsp::test::this_step{"step05_network", true, true, "/dev/console"};
+INSTANTIATE_TEST_SUITE_P(Step05, OnATerminal, ::testing::Values(as::root, as::rootless), user_name);

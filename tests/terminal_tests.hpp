@@ -1,0 +1,114 @@
+// Steps 3-5 on a terminal: the command is PID 1 of a new PID namespace, and a person at a
+// terminal still expects Ctrl-C, SIGTERM and `exit` to work. Each step's suite includes this
+// file once, defines `this_step` and instantiates `OnATerminal` as root and rootless.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "harness.hpp"
+
+namespace nsp::test {
+
+// How the including suite's step is started.
+struct terminal_step {
+    std::string name;            // step03_mount
+    bool needs_rootfs;           // --rootfs of the test's copy
+    bool own_network_namespace;  // step05: under `unshare --net`
+    std::string tty_name;        // what `tty` prints inside (a prefix of it)
+};
+extern const terminal_step this_step;
+
+class OnATerminal : public ::testing::TestWithParam<as> {
+  protected:
+    void SetUp() override {
+        if (const std::string reason = cannot_run_as(GetParam()); !reason.empty())
+            GTEST_SKIP() << reason;
+        if (this_step.own_network_namespace && !running_as_root())
+            GTEST_SKIP() << "a network namespace of the test's own needs root";
+    }
+    run_options options() const {
+        return {.user = GetParam(), .own_network_namespace = this_step.own_network_namespace};
+    }
+    // The step's argv: the installed copy, --rootfs when it takes one, then `args`.
+    std::vector<std::string> step_args(const std::vector<std::string>& args) const {
+        std::vector<std::string> all;
+        if (this_step.needs_rootfs) all = {"--rootfs", copy->rootfs()};
+        all.insert(all.end(), args.begin(), args.end());
+        return all;
+    }
+    std::string step() const { return copy->bin(this_step.name); }
+    // The step as one line a shell can run.
+    std::string step_line() const {
+        std::string line = step();
+        for (const std::string& word : step_args({}))
+            line += " " + word;
+        return line;
+    }
+    // `cat` as PID 1, which has no signal handlers. It runs once it has copied a line the
+    // test types (a shell still about to exec it may hold a handler that the exec drops, and
+    // with it the signal). Its second file is a name no other test uses, to look for
+    // leftovers by; cat never gets to it.
+    std::string cat_command() const { return "echo ready; exec cat - " + cat_marker; }
+    std::vector<std::string> cat_args() const {
+        return step_args({"/bin/sh", "-c", cat_command()});
+    }
+    std::string start_cat(terminal& screen) const {
+        EXPECT_TRUE(screen.wait_for("ready\r\n")) << screen.screen();
+        screen.type("hello\n");
+        EXPECT_TRUE(screen.wait_for("hello\r\nhello\r\n")) << screen.screen();
+        return cat_marker;
+    }
+    const std::string cat_marker = "/nsp-test-" + std::to_string(getpid()) + "-" +
+                                   ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::shared_ptr<installation> copy = installation::get();
+    static constexpr const char* prompt = "-[ns-process]- # ";
+};
+
+// The PID 1 has no handler for SIGINT: outside a PID namespace Ctrl-C would end it.
+TEST_P(OnATerminal, CtrlCEndsAPid1WithoutAHandler) {
+    terminal screen(step(), cat_args(), options());
+    const std::string marker = start_cat(screen);
+    const auto start = std::chrono::steady_clock::now();
+    screen.type("\x03");
+    const result r = screen.finish();
+    const auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_FALSE(r.timed_out) << r.out;
+    EXPECT_EQ(r.exit_status, 128 + SIGINT) << r.out;
+    EXPECT_LT(took, std::chrono::seconds(1));
+    EXPECT_TRUE(processes_mentioning(marker).empty()) << "cat outlived its runtime";
+}
+
+// The same for SIGTERM and SIGHUP sent to the runtime: 128+N of the signal sent.
+TEST_P(OnATerminal, SignalsToTheRuntimeEndAPid1WithoutAHandler) {
+    for (const int signal_number : {SIGTERM, SIGHUP, SIGINT}) {
+        terminal screen(step(), cat_args(), options());
+        const std::string marker = start_cat(screen);
+        ::kill(screen.pid(), signal_number);
+        const result r = screen.finish(std::chrono::seconds(1));
+        EXPECT_FALSE(r.timed_out) << strsignal(signal_number) << ": " << r.out;
+        EXPECT_EQ(r.exit_status, 128 + signal_number) << strsignal(signal_number);
+        EXPECT_TRUE(processes_mentioning(marker).empty()) << strsignal(signal_number);
+    }
+}
+
+// A PID 1 that handles the signal keeps control: the runtime only forwards it.
+TEST_P(OnATerminal, APid1WithAHandlerKeepsControl) {
+    terminal screen(step(),
+                    step_args({"/bin/sh", "-c",
+                               "trap 'echo TRAPPED; exit 3' TERM; echo ready; "
+                               "while :; do sleep 0.1; done"}),
+                    options());
+    ASSERT_TRUE(screen.wait_for("ready\r\n")) << screen.screen();
+    ::kill(screen.pid(), SIGTERM);
+    const result r = screen.finish();
+    EXPECT_EQ(r.exit_status, 3) << r.out;
+    EXPECT_NE(r.out.find("TRAPPED"), std::string::npos) << r.out;
+}
+
+}  // namespace nsp::test
