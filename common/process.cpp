@@ -268,11 +268,18 @@ child child::clone(int flags, std::function<void()> init) {
     trace_new_namespaces(pid, flags);
     errors.close_in_parent();
     start_forwarding_signals(pid, (flags & CLONE_NEWPID) != 0);
-    return {pid, std::move(errors)};
+    child container{pid, std::move(errors)};  // from here, it is killed if we throw
+    if ((flags & CLONE_NEWPID) != 0) {
+        if (auto handed = terminal::foreground::give_to(pid))
+            container.foreground_.emplace(std::move(*handed));
+    }
+    return container;
 }
 
 child::child(child&& other) noexcept
-    : pid_(std::exchange(other.pid_, -1)), errors_(std::move(other.errors_)) {}
+    : pid_(std::exchange(other.pid_, -1)),
+      errors_(std::move(other.errors_)),
+      foreground_(std::move(other.foreground_)) {}
 
 child::~child() {
     if (pid_ <= 0) return;
@@ -292,6 +299,7 @@ int child::wait() {
     }
     pid_ = -1;
     stop_forwarding_signals();
+    foreground_.reset();  // the terminal goes back to the runtime's group
     if (failure) throw child_failed(*failure);
     // Killed by us for a signal its PID 1 would have dropped: report that signal.
     if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && ended_for_signal != 0) {

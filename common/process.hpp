@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "sync.hpp"
+#include "terminal.hpp"
 
 namespace nsp::process {
 
@@ -49,7 +50,8 @@ class child_failed : public std::runtime_error {
 
 // A child process in new namespaces. The parent owns it: if it is destroyed before wait()
 // (the parent's set-up threw), the child is killed and reaped, so nothing outlives the
-// runtime. While it lives, SIGINT, SIGTERM and SIGHUP sent to the runtime go to the child.
+// runtime. While it lives, SIGINT, SIGTERM and SIGHUP sent to the runtime go to the child;
+// with CLONE_NEWPID, it also holds the terminal's foreground (terminal.hpp).
 class child {
   public:
     // Parent: clone(2) a child that runs `init` with the namespace `flags` (CLONE_NEW*).
@@ -71,6 +73,8 @@ class child {
     child(pid_t pid, error_pipe errors) : pid_(pid), errors_(std::move(errors)) {}
     pid_t pid_;
     error_pipe errors_;
+    // A container in its own PID namespace, started on a terminal, holds its foreground.
+    std::optional<terminal::foreground> foreground_;
 };
 
 }  // namespace nsp::process

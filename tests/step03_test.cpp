@@ -110,5 +110,5 @@ INSTANTIATE_TEST_SUITE_P(AsRootAndRootless, Step03, ::testing::Values(as::root, 
 
 }  // namespace
 
-const nsp::test::terminal_step nsp::test::this_step{"step03_mount", false, false, "/dev/pts/"};
+const nsp::test::terminal_step nsp::test::this_step{"step03_mount", false, false};
 INSTANTIATE_TEST_SUITE_P(Step03, OnATerminal, ::testing::Values(as::root, as::rootless), user_name);

@@ -174,5 +174,5 @@ TEST(Rootfs, BuildingItTwiceGivesTheSameTree) {
 
 }  // namespace
 
-const nsp::test::terminal_step nsp::test::this_step{"step04_rootfs", true, false, "/dev/console"};
+const nsp::test::terminal_step nsp::test::this_step{"step04_rootfs", true, false};
 INSTANTIATE_TEST_SUITE_P(Step04, OnATerminal, ::testing::Values(as::root, as::rootless), user_name);

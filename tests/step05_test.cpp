@@ -166,5 +166,5 @@ TEST(Step05Rootless, HelperWithoutSetuidFailsCleanly) {
 
 }  // namespace
 
-const nsp::test::terminal_step nsp::test::this_step{"step05_network", true, true, "/dev/console"};
+const nsp::test::terminal_step nsp::test::this_step{"step05_network", true, true};
 INSTANTIATE_TEST_SUITE_P(Step05, OnATerminal, ::testing::Values(as::root, as::rootless), user_name);

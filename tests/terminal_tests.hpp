@@ -20,7 +20,6 @@ struct terminal_step {
     std::string name;            // step03_mount
     bool needs_rootfs;           // --rootfs of the test's copy
     bool own_network_namespace;  // step05: under `unshare --net`
-    std::string tty_name;        // what `tty` prints inside (a prefix of it)
 };
 extern const terminal_step this_step;
 
@@ -109,6 +108,58 @@ TEST_P(OnATerminal, APid1WithAHandlerKeepsControl) {
     const result r = screen.finish();
     EXPECT_EQ(r.exit_status, 3) << r.out;
     EXPECT_NE(r.out.find("TRAPPED"), std::string::npos) << r.out;
+}
+
+// The interactive shell catches SIGINT: Ctrl-C ends the job it runs, and the shell goes on.
+TEST_P(OnATerminal, AnInteractiveShellSurvivesCtrlC) {
+    terminal screen(step(), step_args({}), options());
+    ASSERT_TRUE(screen.wait_for(prompt)) << screen.screen();
+    screen.type("/bin/sh -c '" + cat_command() + "'\n");
+    start_cat(screen);
+    screen.type("\x03");
+    ASSERT_TRUE(screen.wait_for(prompt)) << screen.screen();
+    screen.type("echo status $?\n");
+    EXPECT_TRUE(screen.wait_for("status 130")) << screen.screen();
+    screen.type("exit 4\n");
+    const result r = screen.finish();
+    EXPECT_EQ(r.exit_status, 4) << r.out;
+}
+
+// `exit` ends the shell with 0 and nothing after it: no complaint about the terminal's
+// process group (dash restores the one it found at start).
+TEST_P(OnATerminal, ExitInAnInteractiveShellIsClean) {
+    terminal screen(step(), step_args({}), options());
+    ASSERT_TRUE(screen.wait_for(prompt)) << screen.screen();
+    screen.type("exit\n");
+    ASSERT_TRUE(screen.wait_for("exit")) << screen.screen();
+    const result r = screen.finish();
+    EXPECT_EQ(r.exit_status, 0) << r.out;
+    const std::string after = r.out.substr(r.out.rfind("exit") + 4);
+    EXPECT_EQ(after.find_first_not_of("\r\n"), std::string::npos) << r.out;
+}
+
+// Started from a job-control shell, as people do: Ctrl-C still ends the container, an
+// interactive container shell still exits cleanly, and the host shell gets its terminal back.
+TEST_P(OnATerminal, FromAnInteractiveHostShell) {
+    terminal screen("/bin/bash", {"--norc", "--noprofile", "-i"}, options());
+    // No history file (nothing left behind); the prompt is split so its echo does not match.
+    screen.type("unset HISTFILE; PS1='host''$ '\n");
+    ASSERT_TRUE(screen.wait_for("host$ ")) << screen.screen();
+    screen.type(step_line() + " /bin/sh -c '" + cat_command() + "'; echo status $?\n");
+    start_cat(screen);
+    screen.type("\x03");
+    EXPECT_TRUE(screen.wait_for("status 130", std::chrono::seconds(1))) << screen.screen();
+    ASSERT_TRUE(screen.wait_for("host$ ")) << screen.screen();
+    screen.type(step_line() + "; echo status $?\n");
+    ASSERT_TRUE(screen.wait_for(prompt)) << screen.screen();
+    screen.type("exit\n");
+    EXPECT_TRUE(screen.wait_for("status 0")) << screen.screen();
+    ASSERT_TRUE(screen.wait_for("host$ ")) << screen.screen();
+    // Reading from the terminal works only for its foreground process group.
+    screen.type("read line && echo got $line\nhello\n");
+    EXPECT_TRUE(screen.wait_for("got hello")) << screen.screen();
+    screen.type("exit\n");
+    EXPECT_EQ(screen.finish().exit_status, 0) << screen.screen();
 }
 
 }  // namespace nsp::test
