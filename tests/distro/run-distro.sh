@@ -35,6 +35,7 @@ tree_env=(env -i HOME=/root LANG=C.UTF-8
 # Second half, run by the first: PID 1 of a new PID namespace, in a private mount namespace.
 # The mounts below exist only in that namespace and vanish with it.
 if [[ $1 == --inside ]]; then
+    [[ $$ == 1 ]] || usage  # only ever in the namespaces made below, never on the host
     root=$2 archives=$3 command=$4
     mount --bind "$root" "$root"  # pivot_root needs the new root to be a mount point
     mount -t proc proc "$root/proc"
@@ -73,6 +74,7 @@ if [[ ! -d $base ]]; then
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap
     fi
     # This machine's Debian mirror; on a machine that has none, debootstrap's default.
+    # shellcheck disable=SC2016 # $(REPO_URI) is apt's placeholder, not the shell's
     mirror=$(apt-get indextargets --format '$(REPO_URI)' 'Identifier: Packages' 'Label: Debian' |
              head -n 1)
     echo "$0: debootstrap $suite into $base ${mirror:+from $mirror}"
