@@ -6,6 +6,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <climits>
+
 #include <filesystem>
 #include <stdexcept>
 
@@ -32,18 +34,34 @@ void check_rootfs(const std::string& new_root) {
                                  "rootfs' or pass --rootfs PATH");
 }
 
+// A device of the host shown at `node`: bind-mounted onto an empty file made for it.
+void bind_device(const std::string& device, const std::string& node) {
+    const unique_fd placeholder(::open(node.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0666));
+    if (!placeholder) throw_errno("create " + node);
+    mount::bind(device, node);
+}
+
+// The path of the terminal on fd 0 (/dev/pts/3), or "" when fd 0 is not a terminal.
+std::string terminal_on_stdin() {
+    char name[PATH_MAX] = {};
+    if (::ttyname_r(STDIN_FILENO, name, sizeof name) != 0) return {};
+    return name;
+}
+
 // A /dev with just the devices a shell expects. mknod(2) is not allowed without real root,
 // so the host's device nodes are bind-mounted onto empty files in a fresh tmpfs, as
 // bubblewrap does.
 void mount_minimal_dev(const std::string& new_root) {
     const std::string dev = new_root + "/dev";
     mount::mount_tmpfs(dev, MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k");
-    for (const char* name : {"null", "zero", "full", "random", "urandom", "tty"}) {
-        const std::string node = dev + "/" + name;
-        const unique_fd placeholder(::open(node.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0666));
-        if (!placeholder) throw_errno("create " + node);
-        mount::bind(std::string("/dev/") + name, node);
-    }
+    for (const char* name : {"null", "zero", "full", "random", "urandom", "tty"})
+        bind_device(std::string("/dev/") + name, dev + "/" + name);
+    // The terminal the command runs on (a /dev/pts/N of the host's devpts) has no name in
+    // this /dev, so tty(1) and ttyname(3) fail inside. bubblewrap names it /dev/console, the
+    // name a system's first process gets its terminal under; so do we. Looked up now: after
+    // pivot_root the host's /dev is gone.
+    if (const std::string terminal = terminal_on_stdin(); !terminal.empty())
+        bind_device(terminal, dev + "/console");
     const std::pair<const char*, const char*> links[] = {{"/proc/self/fd", "fd"},
                                                          {"/proc/self/fd/0", "stdin"},
                                                          {"/proc/self/fd/1", "stdout"},

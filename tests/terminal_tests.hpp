@@ -162,4 +162,17 @@ TEST_P(OnATerminal, FromAnInteractiveHostShell) {
     EXPECT_EQ(screen.finish().exit_status, 0) << screen.screen();
 }
 
+// The terminal has a name inside. Steps 4 and 5 have their own /dev, where it is bound on
+// /dev/console as bubblewrap does; step 3 still sees the host's /dev and its /dev/pts/N.
+// (Without a terminal /dev has no console: Step04.MinimalDevWorks.)
+TEST_P(OnATerminal, TtyNamesTheTerminal) {
+    terminal screen(step(), step_args({"tty"}), options());
+    const result r = screen.finish();
+    EXPECT_EQ(r.exit_status, 0) << r.out;
+    if (this_step.needs_rootfs)
+        EXPECT_EQ(r.out, "/dev/console\r\n");
+    else
+        EXPECT_EQ(r.out.rfind("/dev/pts/", 0), 0U) << r.out;
+}
+
 }  // namespace nsp::test
