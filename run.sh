@@ -137,8 +137,9 @@ sanitize)
     setup
     cmake --preset asan >/dev/null
     cmake --build build-asan -j"$(nproc)"
-    # Not the mutants: they rebuild a scratch tree without sanitizers, as `test` already did.
-    ctest --test-dir build-asan --output-on-failure -j"$(nproc)" -LE 'soak|mutants'
+    # Not the mutants nor the exercises: they rebuild a scratch tree without sanitizers, as
+    # `test` already did.
+    ctest --test-dir build-asan --output-on-failure -j"$(nproc)" -LE 'soak|mutants|exercises'
     ;;
 tidy)
     build
