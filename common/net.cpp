@@ -1,5 +1,6 @@
 #include "net.hpp"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "error.hpp"
+#include "process.hpp"
 #include "trace.hpp"
 
 namespace bp = boost::process::v2;
@@ -33,10 +35,14 @@ void init_from_parent(pid_t child, const std::string& netsetgo) {
     // vfork: the runtime's page tables are not copied just to exec the helper.
     // stdin, stdout and stderr are inherited, so netsetgo's own error reaches the user.
     bp::process helper = bp::posix::vfork_launcher()(context, netsetgo, args);
-    const int status = helper.wait();
+    helper.wait();
+    // Boost's wait() returns the signal number for a killed helper, which would read like an
+    // exit status; the native waitpid(2) status tells the two apart.
+    const int status = helper.native_exit_code();
     if (status != 0)
         throw std::runtime_error("netsetgo --pid " + std::to_string(child) +
-                                 " failed with exit status " + std::to_string(status));
+                                 (WIFSIGNALED(status) ? " was " : " failed with ") +
+                                 process::describe_status(status));
 }
 
 }  // namespace nsp::net

@@ -130,6 +130,32 @@ void stop_forwarding_signals() {
     pid1_status_path[0] = '\0';
 }
 
+// What the runtime inherits from whoever started it must not change how it waits or forwards
+// (crun resets the same): an ignored SIGCHLD makes the kernel reap the container itself, so
+// its status is lost; a blocked SIGTERM is never forwarded. SIGPIPE is ignored so that
+// writing to a container that died during set-up is an error we report, not our death.
+void reset_inherited_signals() {
+    std::signal(SIGCHLD, SIG_DFL);
+    std::signal(SIGPIPE, SIG_IGN);
+    sigset_t forwarded;
+    sigemptyset(&forwarded);
+    for (int signal : forwarded_signals)
+        sigaddset(&forwarded, signal);
+    sigprocmask(SIG_UNBLOCK, &forwarded, nullptr);
+}
+
+// The command starts as a fresh program would: every signal at its default action (an
+// ignored signal survives execve) and none blocked.
+void reset_signals_for_the_command() {
+    for (int signal = 1; signal < NSIG; ++signal)
+        if (signal != SIGKILL && signal != SIGSTOP) std::signal(signal, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    if (sigprocmask(SIG_SETMASK, &none, nullptr) != 0) throw_errno("clear the signal mask");
+}
+
+int last_reaped_status = 0;
+
 struct namespace_flag {
     int flag;
     const char* name;
@@ -207,6 +233,14 @@ int child_main(void* arg) {
 
 }  // namespace
 
+std::string describe_status(int wait_status) {
+    if (WIFSIGNALED(wait_status))
+        return "killed by signal " + std::to_string(WTERMSIG(wait_status));
+    return "exit status " + std::to_string(WEXITSTATUS(wait_status));
+}
+
+int status_of_the_last_killed_child() { return last_reaped_status; }
+
 int exit_status_of(int wait_status) {
     if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
     if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
@@ -236,6 +270,7 @@ void exec_command(const std::vector<std::string>& command) {
     // whoever started us (a host directory, say) would reach around the new root.
     if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
         throw_errno("mark inherited descriptors close-on-exec");
+    reset_signals_for_the_command();
 
     std::vector<char*> argv;
     argv.reserve(command.size() + 1);
@@ -257,6 +292,7 @@ void exec_command(const std::vector<std::string>& command) {
 }
 
 child child::clone(int flags, std::function<void()> init) {
+    reset_inherited_signals();
     error_pipe errors;
     // Close-on-exec, like every pidfd: the command never sees it.
     const unique_fd self(static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0)));
@@ -283,10 +319,11 @@ child::child(child&& other) noexcept
 
 child::~child() {
     if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
+    ::kill(pid_, SIGKILL);  // no effect on a child that is already dead: its status stays
     int status = 0;
     while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
     }
+    last_reaped_status = status;
     stop_forwarding_signals();
 }
 

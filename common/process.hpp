@@ -25,6 +25,13 @@ namespace nsp::process {
 // status, or 128+N when it was killed by signal N.
 int exit_status_of(int wait_status);
 
+// A waitpid(2) status in words: "exit status 3", "killed by signal 9".
+std::string describe_status(int wait_status);
+
+// Parent: the waitpid(2) status of the last child a `child` destructor reaped, e.g. one that
+// died during set-up (see go_ahead_pipe::send()).
+int status_of_the_last_killed_child();
+
 // A failure to start the command itself (execve), as opposed to a failure in set-up.
 class command_error : public std::system_error {
   public:
@@ -52,6 +59,9 @@ class child_failed : public std::runtime_error {
 // (the parent's set-up threw), the child is killed and reaped, so nothing outlives the
 // runtime. While it lives, SIGINT, SIGTERM and SIGHUP sent to the runtime go to the child;
 // with CLONE_NEWPID, it also holds the terminal's foreground (terminal.hpp).
+// clone() first resets what the runtime inherited (SIGCHLD to default, the forwarded signals
+// unblocked, SIGPIPE ignored); exec_command() gives the command default signal actions and
+// an empty signal mask.
 class child {
   public:
     // Parent: clone(2) a child that runs `init` with the namespace `flags` (CLONE_NEW*).

@@ -45,7 +45,10 @@ void go_ahead_pipe::send() {
     const char go = 'G';
     // Traced before the write: once it is done, the child may print before we could.
     trace::note(R"(write(go_ahead, "G", 1))");
-    if (::write(write_end_.get(), &go, 1) != 1) throw_errno("send the go-ahead to the child");
+    if (::write(write_end_.get(), &go, 1) != 1) {
+        if (errno == EPIPE) throw child_died_during_setup();
+        throw_errno("send the go-ahead to the child");
+    }
     write_end_.reset();
 }
 

@@ -11,17 +11,26 @@
 #pragma once
 
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "fd.hpp"
 
 namespace nsp {
 
+// Thrown by go_ahead_pipe::send() when nobody reads the pipe any more: the child died during
+// set-up (the runtime ignores SIGPIPE, so this is an error, not the runtime's death).
+class child_died_during_setup : public std::runtime_error {
+  public:
+    child_died_during_setup() : std::runtime_error("the container died during set-up") {}
+};
+
 // Parent → child: "my part is done, go on". Never a sleep: the child blocks in read(2).
 class go_ahead_pipe {
   public:
     go_ahead_pipe();  // throws std::system_error
-    // Parent, after its part of the set-up. Throws std::system_error.
+    // Parent, after its part of the set-up. Throws child_died_during_setup when the child
+    // is gone, std::system_error for other failures.
     void send();
     // Child: blocks until the parent's send(). Throws std::runtime_error if the parent
     // closed the pipe without sending (it failed or died), so the child never runs unready.

@@ -354,6 +354,24 @@ std::string host_mounts() {
     return read_file("/proc/self/mountinfo");
 }
 
+pid_t first_child_of(pid_t pid) {
+    const std::string id = std::to_string(pid);
+    std::istringstream children(read_file("/proc/" + id + "/task/" + id + "/children"));
+    pid_t child = -1;
+    children >> child;
+    return child;
+}
+
+bool ends_within(pid_t pid, std::chrono::seconds limit) {
+    const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+    if (pidfd < 0) return errno == ESRCH;
+    pollfd ended{pidfd, POLLIN, 0};
+    const bool ended_in_time =
+        poll(&ended, 1, static_cast<int>(std::chrono::milliseconds(limit).count())) == 1;
+    close(pidfd);
+    return ended_in_time;
+}
+
 std::vector<pid_t> processes_mentioning(const std::string& text) {
     std::vector<pid_t> found;
     for (const auto& entry : fs::directory_iterator("/proc")) {

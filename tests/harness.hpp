@@ -135,6 +135,10 @@ std::string read_file(const std::filesystem::path& path);
 std::string tree_listing(const std::filesystem::path& dir);
 // The mount table of the test process, without the fields that change on their own.
 std::string host_mounts();
+// The first child of process `pid` (as /proc/PID/task/PID/children lists them), or -1.
+pid_t first_child_of(pid_t pid);
+// Whether process `pid` ends within `limit` (waits on a pidfd, no polling).
+bool ends_within(pid_t pid, std::chrono::seconds limit);
 // Pids of live processes whose command line mentions `text`.
 std::vector<pid_t> processes_mentioning(const std::string& text);
 
@@ -153,6 +157,12 @@ class step_suite : public ::testing::TestWithParam<as> {
         std::vector<std::string> all = leading_args_;
         all.insert(all.end(), args.begin(), args.end());
         return run(step, all, {.input = input, .user = GetParam()});
+    }
+    // The same, left running in the background.
+    std::unique_ptr<running> start_in_container(const std::vector<std::string>& args) {
+        std::vector<std::string> all = leading_args_;
+        all.insert(all.end(), args.begin(), args.end());
+        return std::make_unique<running>(step, all, run_options{.user = GetParam()});
     }
     std::shared_ptr<installation> copy = installation::get();
     std::string step;

@@ -139,4 +139,36 @@ TEST_F(Step01, ContainerDiesWithItsRuntime) {
     close(pidfd);
 }
 
+// A caller that ignores SIGCHLD (a daemon habit that survives execve) would have the kernel
+// reap the container itself, and its status would be lost.
+TEST_F(Step01, ACallerIgnoringSigchldStillGetsTheCommandsStatus) {
+    const result r =
+        run("/bin/sh", {"-c", "trap '' CHLD; exec " + step + " sh -c 'echo inside; exit 3'"});
+    EXPECT_EQ(r.err, "");
+    EXPECT_EQ(r.out, "inside\n");
+    EXPECT_EQ(r.exit_status, 3);
+}
+
+// A signal mask inherited from the caller reaches neither the container nor the forwarding.
+TEST_F(Step01, AnInheritedSignalMaskIsClearedAndSigtermStillForwarded) {
+    sigset_t blocked, before;
+    sigemptyset(&blocked);
+    for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGPIPE})
+        sigaddset(&blocked, signal);
+    pthread_sigmask(SIG_BLOCK, &blocked, &before);
+    running container(step, {"/bin/sh", "-c",
+                             "grep -E '^Sig(Blk|Ign)' /proc/self/status; "
+                             "trap 'echo got-TERM; exit 3' TERM; echo ready; "
+                             "while :; do sleep 1; done"});
+    pthread_sigmask(SIG_SETMASK, &before, nullptr);
+    EXPECT_EQ(container.read_line(), "SigBlk:\t0000000000000000");
+    EXPECT_EQ(container.read_line(), "SigIgn:\t0000000000000000");
+    ASSERT_EQ(container.read_line(), "ready");
+    container.signal(SIGTERM);
+    const result r = container.finish();
+    EXPECT_FALSE(r.timed_out);
+    EXPECT_EQ(r.out, "got-TERM\n");
+    EXPECT_EQ(r.exit_status, 3);
+}
+
 }  // namespace

@@ -1,6 +1,7 @@
 // step04_rootfs: + pivot_root into the BusyBox rootfs, /proc and a minimal /dev inside.
 // Runs as root and rootless; the rootless rootfs belongs to root, so the user cannot write it.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <filesystem>
 #include <fstream>
@@ -143,6 +144,30 @@ TEST_P(Step04, FiftyRunsLeaveTheHostAsItWas) {
     EXPECT_EQ(host_mounts(), mounts_before);
     EXPECT_EQ(tree_listing(copy->rootfs()), rootfs_before);
     EXPECT_EQ(processes_mentioning(copy->dir().string()), std::vector<pid_t>{});
+}
+
+TEST_P(Step04, SigtermToTheRuntimeReachesTheContainer) {
+    const auto container = start_in_container(
+        {"/bin/sh", "-c",
+         "trap 'echo got-TERM; exit 3' TERM; echo ready; while :; do sleep 1; done"});
+    ASSERT_EQ(container->read_line(), "ready");
+    container->signal(SIGTERM);
+    const result r = container->finish();
+    EXPECT_FALSE(r.timed_out);
+    EXPECT_EQ(r.out, "got-TERM\n");
+    EXPECT_EQ(r.exit_status, 3);
+}
+
+// PR_SET_PDEATHSIG: the kernel kills the container when its runtime dies.
+TEST_P(Step04, ContainerDiesWithItsRuntime) {
+    const auto container = start_in_container({"/bin/sh", "-c", "echo ready; exec sleep 600"});
+    ASSERT_EQ(container->read_line(), "ready");
+    const pid_t command = first_child_of(container->pid());
+    ASSERT_GT(command, 0);
+    container->signal(SIGKILL);
+    container->finish();
+    EXPECT_TRUE(ends_within(command, std::chrono::seconds(10)))
+        << command << " outlived its runtime";
 }
 
 INSTANTIATE_TEST_SUITE_P(AsRootAndRootless, Step04, ::testing::Values(as::root, as::rootless),

@@ -164,6 +164,29 @@ TEST(Step05Rootless, HelperWithoutSetuidFailsCleanly) {
     EXPECT_EQ(processes_mentioning(copy->dir().string()), std::vector<pid_t>{});
 }
 
+// Set-up failures are named as what they are: a helper killed by a signal is not a refusal,
+// and a container that dies before its go-ahead is reported with its real end, not SIGPIPE.
+TEST(Step05SetUp, AKilledHelperAndADeadContainerAreReportedAsSuch) {
+    if (const std::string reason = cannot_run_as(as::root); !reason.empty()) GTEST_SKIP() << reason;
+    const auto copy = installation::get();
+    const std::string helpers = (copy->dir() / "fake-helpers").string();
+    const result r = run(
+        "/bin/sh",
+        {"-c", "mkdir " + helpers + " && cd " + helpers +
+                   " && printf '#!/bin/sh\\nkill -9 $$\\n' >killed && "
+                   "printf '#!/bin/sh\\nkill -9 $2\\n' >kills-the-container && chmod 755 * && "
+                   "cd / && for helper in killed kills-the-container; do " +
+                   copy->bin("step05_network") + " --rootfs " + copy->rootfs() + " --netsetgo " +
+                   helpers + "/$helper /bin/echo started; echo status=$?; done; rm -r " + helpers},
+        {.own_network_namespace = true});
+    EXPECT_EQ(r.out, "status=125\nstatus=125\n");
+    const std::vector<std::string> errors = lines_of(r.err);
+    ASSERT_EQ(errors.size(), 2u) << r.err;
+    EXPECT_TRUE(errors[0].starts_with("step05_network: netsetgo --pid ")) << errors[0];
+    EXPECT_TRUE(errors[0].ends_with(" was killed by signal 9")) << errors[0];
+    EXPECT_EQ(errors[1], "step05_network: the container died during set-up (killed by signal 9)");
+}
+
 }  // namespace
 
 const nsp::test::terminal_step nsp::test::this_step{"step05_network", true, true};
