@@ -174,7 +174,11 @@ TEST(Step05SetUp, AKilledHelperAndADeadContainerAreReportedAsSuch) {
         "/bin/sh",
         {"-c", "mkdir " + helpers + " && cd " + helpers +
                    " && printf '#!/bin/sh\\nkill -9 $$\\n' >killed && "
-                   "printf '#!/bin/sh\\nkill -9 $2\\n' >kills-the-container && chmod 755 * && "
+                   // kill(2) returns before the container has exited: wait until it is a zombie,
+                   // its pipes closed, so the runtime's go-ahead finds nobody to read it.
+                   "printf '#!/bin/sh\\nkill -9 $2\\nuntil grep -q \"^State:.Z\" "
+                   "/proc/$2/status; do sleep 0.01; done\\n' >kills-the-container && "
+                   "chmod 755 * && "
                    "cd / && for helper in killed kills-the-container; do " +
                    copy->bin("step05_network") + " --rootfs " + copy->rootfs() + " --netsetgo " +
                    helpers + "/$helper /bin/echo started; echo status=$?; done; rm -r " + helpers},
