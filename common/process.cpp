@@ -135,8 +135,9 @@ void stop_forwarding_signals() {
 // its status is lost; a blocked SIGTERM is never forwarded. SIGPIPE is ignored so that
 // writing to a container that died during set-up is an error we report, not our death.
 void reset_inherited_signals() {
-    std::signal(SIGCHLD, SIG_DFL);
-    std::signal(SIGPIPE, SIG_IGN);
+    // Neither can fail: both are valid signals that may be caught.
+    (void)std::signal(SIGCHLD, SIG_DFL);
+    (void)std::signal(SIGPIPE, SIG_IGN);
     sigset_t forwarded;
     sigemptyset(&forwarded);
     for (int signal : forwarded_signals)
@@ -148,7 +149,8 @@ void reset_inherited_signals() {
 // ignored signal survives execve) and none blocked.
 void reset_signals_for_the_command() {
     for (int signal = 1; signal < NSIG; ++signal)
-        if (signal != SIGKILL && signal != SIGSTOP) std::signal(signal, SIG_DFL);
+        // The C library's own signals (32, 33) refuse with EINVAL: nothing to reset there.
+        if (signal != SIGKILL && signal != SIGSTOP) (void)std::signal(signal, SIG_DFL);
     sigset_t none;
     sigemptyset(&none);
     if (sigprocmask(SIG_SETMASK, &none, nullptr) != 0) throw_errno("clear the signal mask");
