@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <filesystem>
 #include <sstream>
@@ -40,13 +41,18 @@ class rest_is_the_command {
 };
 
 // Boost 1.81's error_with_option_name::what() replaces each %placeholder% in its message
-// until none is left, so an option named like one ("--%canonical_option%") made it loop
-// forever (found by fuzzing). Such an option is named here instead.
-std::string message_of(const po::error& error) {
+// until none is left, so a word holding one made it loop forever (both found by fuzzing): an
+// option named like one ("--%canonical_option%") or a value ("--trace-start=%value%"). When a
+// word of the command line holds a '%', the message is built here instead.
+std::string message_of(const po::error& error, bool words_hold_percent) {
     const auto* named = dynamic_cast<const po::error_with_option_name*>(&error);
-    if (named != nullptr && named->get_option_name().find('%') != std::string::npos)
-        return "unrecognised option '" + named->get_option_name() + "'";
-    return error.what();
+    if (named == nullptr || !words_hold_percent) return error.what();
+    const std::string name = named->get_option_name();
+    if (dynamic_cast<const po::validation_error*>(&error) != nullptr)
+        return "the argument for option '" + name + "' is invalid";
+    if (dynamic_cast<const po::unknown_option*>(&error) != nullptr)
+        return "unrecognised option '" + name + "'";
+    return "option '" + name + "' cannot be used as given";
 }
 
 }  // namespace
@@ -110,7 +116,10 @@ po::variables_map parse_argv(int argc, const char* const argv[],
         po::store(parser.run(), values);
         po::notify(values);
     } catch (const po::error& error) {
-        throw std::invalid_argument(message_of(error) + " (try --help)");
+        const bool words_hold_percent = std::any_of(argv, argv + argc, [](const char* word) {
+            return std::string_view(word).find('%') != std::string_view::npos;
+        });
+        throw std::invalid_argument(message_of(error, words_hold_percent) + " (try --help)");
     }
     return values;
 }

@@ -1,11 +1,11 @@
 #include "terminal.hpp"
 
 #include <linux/close_range.h>
-#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <string>
 #include <utility>
 
@@ -54,8 +54,9 @@ int set_process_group(pid_t pid, pid_t group) {
     // It holds no end of the runtime's pipes: the container must see them close.
     ::close_range(3, ~0U, 0);
     // Ctrl-Z and background reads are no business of the relay's.
+    // (signal(2) fails only for an invalid signal number, and these are valid.)
     for (const int signal : {SIGTSTP, SIGTTIN, SIGTTOU})
-        ::signal(signal, SIG_IGN);
+        (void)::signal(signal, SIG_IGN);
     const sigset_t signals = relayed_signals();
     for (;;) {
         int signal = 0;

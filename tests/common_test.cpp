@@ -229,6 +229,22 @@ TEST(CommandLine, OptionNamedLikeABoostPlaceholderIsJustUnknown) {
     }
 }
 
+// Found by fuzzing netsetgo's --trace-start: the same loop on a value holding a placeholder.
+TEST(CommandLine, AValueHoldingABoostPlaceholderIsJustInvalid) {
+    boost::program_options::options_description options;
+    options.add_options()("number", boost::program_options::value<long>());
+    for (const char* word : {"--number=%value%", "--number=1%value%2", "--number=%option%"}) {
+        const char* argv[] = {"prog", word};
+        try {
+            nsp::parse_argv(2, argv, options);
+            ADD_FAILURE() << word << " accepted";
+        } catch (const std::invalid_argument& error) {
+            EXPECT_EQ(std::string(error.what()),
+                      "the argument for option '--number' is invalid (try --help)");
+        }
+    }
+}
+
 TEST(CommandLine, ALoneDashIsTheCommand) {
     EXPECT_EQ(parse({"-", "--help"}).command, (std::vector<std::string>{"-", "--help"}));
 }
