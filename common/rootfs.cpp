@@ -72,6 +72,14 @@ void mount_minimal_dev(const std::string& new_root) {
     }
 }
 
+// Each container gets a /tmp of its own. The rootfs's tmp (mode 1777) is shared by every user
+// who runs a container on that rootfs, so one user's container could read or plant files in
+// another's. A tmpfs goes with the container's mount namespace; the size caps what a container
+// can pin in memory through it.
+void mount_private_tmp(const std::string& new_root) {
+    mount::mount_tmpfs(new_root + "/tmp", MS_NOSUID | MS_NODEV, "mode=1777,size=64m");
+}
+
 int traced_chdir(const std::string& path) {
     const int result = ::chdir(path.c_str());
     trace::call(result, [&] { return "chdir(" + trace::quoted(path) + ")"; });
@@ -105,6 +113,7 @@ void init_from_child(const std::string& new_root_path) {
     mount::bind(new_root, new_root);
     mount::mount_proc(new_root + "/proc");
     mount_minimal_dev(new_root);
+    mount_private_tmp(new_root);
     pivot_into(new_root);
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -97,6 +98,26 @@ TEST_P(Step04, MinimalDevWorks) {
     ASSERT_EQ(r.exit_status, 0) << r.err;
     EXPECT_EQ(r.out,
               "null-ok\n4\nfd\nfull\nnull\nrandom\nstderr\nstdin\nstdout\ntty\nurandom\nzero\n");
+}
+
+TEST_P(Step04, EachContainerHasItsOwnTmp) {
+    // The rootfs's tmp is mode 1777 and shared by whoever runs a container on it: without a
+    // /tmp of its own, a container would see what another one left there.
+    const fs::path rootfs_tmp = fs::path(copy->rootfs()) / "tmp";
+    running first(step,
+                  {"--rootfs", copy->rootfs(), "--", "/bin/sh", "-c",
+                   "echo first > /tmp/mine && echo written && exec sleep 30"},
+                  {.user = GetParam()});
+    ASSERT_EQ(first.read_line(), "written");
+    const result second =
+        in_container({}, "ls -A /tmp; stat -c %a /tmp; grep ' /tmp ' /proc/mounts\n");
+    first.signal(SIGTERM);
+    first.finish();
+    ASSERT_EQ(second.exit_status, 0) << second.err;
+    // Nothing from the first container, then the mode and the mount.
+    EXPECT_EQ(second.out.rfind("1777\ntmpfs /tmp tmpfs rw,nosuid,nodev,", 0), 0u) << second.out;
+    EXPECT_NE(second.out.find("size="), std::string::npos) << second.out;
+    EXPECT_TRUE(fs::is_empty(rootfs_tmp)) << rootfs_tmp << " holds what a container wrote";
 }
 
 TEST_P(Step04, MissingRootfsSaysHowToBuildIt) {
