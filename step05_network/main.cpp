@@ -29,7 +29,7 @@ int main(int argc, char* argv[]) {
         nsp::process::child container = nsp::process::child::clone(namespaces, [&] {
             go_ahead.wait();  // until the maps exist and the network is ready
             nsp::uts::init_from_child("ns-process");
-            nsp::rootfs::init_from_child(options.rootfs);  // /proc, /dev, pivot_root
+            nsp::rootfs::init_from_child(options.rootfs);  // /proc, /dev, /tmp, pivot_root
             nsp::process::exec_command(options.command);
         });
 
