@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "error.hpp"
+#include "rootfs.hpp"
 #include "trace.hpp"
 
 namespace po = boost::program_options;
@@ -94,6 +95,8 @@ options command_line::parse(int argc, const char* const argv[]) const {
         throw help_requested(help.str());
     }
     if (trace) trace::enable(program_);
+    // Checked here, before any namespace or network exists, so a typo changes nothing.
+    if (rootfs_) rootfs::check(parsed.rootfs);
     if (parsed.command.empty()) parsed.command = {"/bin/sh"};
     return parsed;
 }

@@ -20,20 +20,6 @@ namespace nsp::rootfs {
 
 namespace {
 
-// An unusable rootfs is reported before anything is mounted, with the path in the message.
-void check_rootfs(const std::string& new_root) {
-    struct stat status {};
-    const int result = ::stat(new_root.c_str(), &status);
-    trace::call(result, [&] { return "stat(" + trace::quoted(new_root) + ")"; });
-    if (result != 0) throw_errno("open rootfs " + new_root);
-    if (!S_ISDIR(status.st_mode)) throw_error(ENOTDIR, "open rootfs " + new_root);
-    std::error_code error;
-    if (std::filesystem::is_empty(new_root, error))
-        throw std::runtime_error("rootfs " + new_root +
-                                 " is empty: build it with 'cmake --build build --target "
-                                 "rootfs' or pass --rootfs PATH");
-}
-
 // A device of the host shown at `node`: bind-mounted onto an empty file made for it.
 void bind_device(const std::string& device, const std::string& node) {
     const unique_fd placeholder(::open(node.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0666));
@@ -104,9 +90,27 @@ void pivot_into(const std::string& new_root) {
 
 }  // namespace
 
+void check(const std::string& new_root) {
+    struct stat status {};
+    const int result = ::stat(new_root.c_str(), &status);
+    trace::call(result, [&] { return "stat(" + trace::quoted(new_root) + ")"; });
+    if (result != 0) throw_errno("open rootfs " + new_root);
+    if (!S_ISDIR(status.st_mode)) throw_error(ENOTDIR, "open rootfs " + new_root);
+    // Pivoting into the host's own / would change nothing: the whole host, writable, would be
+    // the container's filesystem.
+    std::error_code error;
+    if (std::filesystem::canonical(new_root, error) == "/")
+        throw std::runtime_error("rootfs " + new_root +
+                                 " is the host's own root directory: a container needs a tree "
+                                 "of its own (pass --rootfs PATH)");
+    if (std::filesystem::is_empty(new_root, error))
+        throw std::runtime_error("rootfs " + new_root +
+                                 " is empty: build it with 'cmake --build build --target "
+                                 "rootfs' or pass --rootfs PATH");
+}
+
 void init_from_child(const std::string& new_root_path) {
     const std::string new_root = std::filesystem::absolute(new_root_path).lexically_normal();
-    check_rootfs(new_root);
     mount::make_private();
     // pivot_root(2) needs the new root to be a mount point; a bind mount onto itself makes
     // any directory one, without touching the host's mount table (we are private now).

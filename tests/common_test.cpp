@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <stdexcept>
+#include <system_error>
 
 #include "error.hpp"
 #include "options.hpp"
@@ -186,16 +187,22 @@ TEST(CommandLine, DefaultsToAShellAndTheBuildRootfs) {
 }
 
 TEST(CommandLine, AcceptsTheThreeLongOptionForms) {
-    EXPECT_EQ(parse({"--rootfs", "/a"}).rootfs, "/a");
-    EXPECT_EQ(parse({"--rootfs=/b"}).rootfs, "/b");
-    EXPECT_EQ(parse({"-rootfs", "/c", "ls"}).rootfs, "/c");
+    EXPECT_EQ(parse({"--rootfs", "/etc"}).rootfs, "/etc");
+    EXPECT_EQ(parse({"--rootfs=/usr"}).rootfs, "/usr");
+    EXPECT_EQ(parse({"-rootfs", "/var", "ls"}).rootfs, "/var");
 }
 
 TEST(CommandLine, CommandStartsAtTheFirstWordOrAfterTheDashes) {
     EXPECT_EQ(parse({"ls", "-l", "--rootfs", "x"}).command,
               (std::vector<std::string>{"ls", "-l", "--rootfs", "x"}));
-    EXPECT_EQ(parse({"--rootfs", "/r", "--", "-weird", "--x"}).command,
+    EXPECT_EQ(parse({"--rootfs", "/etc", "--", "-weird", "--x"}).command,
               (std::vector<std::string>{"-weird", "--x"}));
+}
+
+TEST(CommandLine, AnUnusableRootfsIsRefusedByTheParser) {
+    // Before the step clones anything: a typo must not create namespaces or a network.
+    EXPECT_THROW(parse({"--rootfs", "/does/not/exist"}), std::system_error);
+    EXPECT_THROW(parse({"--rootfs", "/"}), std::runtime_error);
 }
 
 TEST(CommandLine, HelpIsNotAnError) {

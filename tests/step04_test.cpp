@@ -146,6 +146,24 @@ TEST_P(Step04, UnusableRootfsIsNamed) {
         << file_run.err;
 }
 
+TEST_P(Step04, TheHostsOwnRootIsRefusedBeforeAnythingStarts) {
+    // pivot_root into / would hand the container the whole host. Refused however it is named.
+    const fs::path link = copy->dir() / ("to-root-" + std::to_string(static_cast<int>(GetParam())));
+    fs::create_symlink("/", link);
+    for (const std::string& root : {std::string("/"), std::string("/tmp/.."), link.string()}) {
+        const result r =
+            run(step, {"--trace", "--rootfs", root, "--", "/bin/true"}, {.user = GetParam()});
+        EXPECT_EQ(r.exit_status, 125) << root;
+        EXPECT_NE(r.err.find("step04_rootfs: rootfs " + root +
+                             " is the host's own root directory: a container needs a tree of "
+                             "its own (pass --rootfs PATH)\n"),
+                  std::string::npos)
+            << r.err;
+        EXPECT_EQ(r.err.find("clone("), std::string::npos) << "no namespace made: " << r.err;
+    }
+    fs::remove(link);
+}
+
 TEST_P(Step04, RootfsWithoutTheCommandIs127) {
     const result r = in_container({"/bin/no-such-shell"});
     EXPECT_EQ(r.exit_status, 127);

@@ -134,6 +134,18 @@ TEST_P(Step05, MissingNetsetgoSaysHowToInstallIt) {
     EXPECT_NE(r.err.find("chown root netsetgo && chmod 4755 netsetgo"), std::string::npos) << r.err;
 }
 
+TEST_P(Step05, AMistypedRootfsBuildsNoNetwork) {
+    // The rootfs is checked before clone, so netsetgo never runs: no bridge, no veth.
+    const result r = in_fresh_network(
+        "${STEP%% --rootfs *} --rootfs /does/not/exist /bin/true; echo status=$?\n"
+        "ip -br link | cut -d' ' -f1");
+    EXPECT_EQ(r.out, "status=125\nlo\n");
+    EXPECT_NE(r.err.find("step05_network: open rootfs /does/not/exist: No such file or "
+                         "directory\n"),
+              std::string::npos)
+        << r.err;
+}
+
 TEST_P(Step05, ExitStatusIsTheCommands) {
     EXPECT_EQ(in_fresh_network("$STEP /bin/sh -c 'exit 5'").exit_status, 5);
 }
