@@ -158,12 +158,6 @@ class step_suite : public ::testing::TestWithParam<as> {
         all.insert(all.end(), args.begin(), args.end());
         return run(step, all, {.input = input, .user = GetParam()});
     }
-    // The same, left running in the background.
-    std::unique_ptr<running> start_in_container(const std::vector<std::string>& args) {
-        std::vector<std::string> all = leading_args_;
-        all.insert(all.end(), args.begin(), args.end());
-        return std::make_unique<running>(step, all, run_options{.user = GetParam()});
-    }
     std::shared_ptr<installation> copy = installation::get();
     std::string step;
 

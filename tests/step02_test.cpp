@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include "harness.hpp"
+#include "signal_tests.hpp"
 
 using namespace nsp::test;
 
@@ -99,30 +100,6 @@ TEST_P(Step02, ShellFromAPipeSeesItsPrompt) {
     EXPECT_TRUE(r.out.starts_with("-[ns-process]- # \n")) << r.out;
 }
 
-TEST_P(Step02, SigtermToTheRuntimeReachesTheContainer) {
-    const auto container = start_in_container(
-        {"/bin/sh", "-c",
-         "trap 'echo got-TERM; exit 3' TERM; echo ready; while :; do sleep 1; done"});
-    ASSERT_EQ(container->read_line(), "ready");
-    container->signal(SIGTERM);
-    const result r = container->finish();
-    EXPECT_FALSE(r.timed_out);
-    EXPECT_EQ(r.out, "got-TERM\n");
-    EXPECT_EQ(r.exit_status, 3);
-}
-
-// PR_SET_PDEATHSIG: the kernel kills the container when its runtime dies.
-TEST_P(Step02, ContainerDiesWithItsRuntime) {
-    const auto container = start_in_container({"/bin/sh", "-c", "echo ready; exec sleep 600"});
-    ASSERT_EQ(container->read_line(), "ready");
-    const pid_t command = first_child_of(container->pid());
-    ASSERT_GT(command, 0);
-    container->signal(SIGKILL);
-    container->finish();
-    EXPECT_TRUE(ends_within(command, std::chrono::seconds(10)))
-        << command << " outlived its runtime";
-}
-
 INSTANTIATE_TEST_SUITE_P(AsRootAndRootless, Step02, ::testing::Values(as::root, as::rootless),
                          user_name);
 
@@ -166,3 +143,7 @@ TEST(Step02Limits, ChrootIsNamedAsTheCause) {
 }
 
 }  // namespace
+
+const nsp::test::step_under_test nsp::test::this_step{"step02_user", false, false};
+INSTANTIATE_TEST_SUITE_P(Step02, TiedToItsRuntime, ::testing::Values(as::root, as::rootless),
+                         user_name);

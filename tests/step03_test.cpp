@@ -1,9 +1,9 @@
 // step03_mount: + mount, PID and IPC namespaces with a private mount table and own /proc.
 // Runs as root and rootless.
 #include <gtest/gtest.h>
-#include <signal.h>
 
 #include "harness.hpp"
+#include "signal_tests.hpp"
 #include "terminal_tests.hpp"
 
 using namespace nsp::test;
@@ -106,34 +106,12 @@ TEST_P(Step03, ExitStatusesAreTheContract) {
     EXPECT_EQ(missing.err, "step03_mount: execute no-such-command: No such file or directory\n");
 }
 
-TEST_P(Step03, SigtermToTheRuntimeReachesTheContainer) {
-    const auto container = start_in_container(
-        {"/bin/sh", "-c",
-         "trap 'echo got-TERM; exit 3' TERM; echo ready; while :; do sleep 1; done"});
-    ASSERT_EQ(container->read_line(), "ready");
-    container->signal(SIGTERM);
-    const result r = container->finish();
-    EXPECT_FALSE(r.timed_out);
-    EXPECT_EQ(r.out, "got-TERM\n");
-    EXPECT_EQ(r.exit_status, 3);
-}
-
-// PR_SET_PDEATHSIG: the kernel kills the container when its runtime dies.
-TEST_P(Step03, ContainerDiesWithItsRuntime) {
-    const auto container = start_in_container({"/bin/sh", "-c", "echo ready; exec sleep 600"});
-    ASSERT_EQ(container->read_line(), "ready");
-    const pid_t command = first_child_of(container->pid());
-    ASSERT_GT(command, 0);
-    container->signal(SIGKILL);
-    container->finish();
-    EXPECT_TRUE(ends_within(command, std::chrono::seconds(10)))
-        << command << " outlived its runtime";
-}
-
 INSTANTIATE_TEST_SUITE_P(AsRootAndRootless, Step03, ::testing::Values(as::root, as::rootless),
                          user_name);
 
 }  // namespace
 
-const nsp::test::terminal_step nsp::test::this_step{"step03_mount", false, false};
+const nsp::test::step_under_test nsp::test::this_step{"step03_mount", false, false};
+INSTANTIATE_TEST_SUITE_P(Step03, TiedToItsRuntime, ::testing::Values(as::root, as::rootless),
+                         user_name);
 INSTANTIATE_TEST_SUITE_P(Step03, OnATerminal, ::testing::Values(as::root, as::rootless), user_name);

@@ -1,13 +1,13 @@
 // step04_rootfs: + pivot_root into the BusyBox rootfs, /proc and a minimal /dev inside.
 // Runs as root and rootless; the rootless rootfs belongs to root, so the user cannot write it.
 #include <gtest/gtest.h>
-#include <signal.h>
 
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 
 #include "harness.hpp"
+#include "signal_tests.hpp"
 #include "terminal_tests.hpp"
 
 using namespace nsp::test;
@@ -185,30 +185,6 @@ TEST_P(Step04, FiftyRunsLeaveTheHostAsItWas) {
     EXPECT_EQ(processes_mentioning(copy->dir().string()), std::vector<pid_t>{});
 }
 
-TEST_P(Step04, SigtermToTheRuntimeReachesTheContainer) {
-    const auto container = start_in_container(
-        {"/bin/sh", "-c",
-         "trap 'echo got-TERM; exit 3' TERM; echo ready; while :; do sleep 1; done"});
-    ASSERT_EQ(container->read_line(), "ready");
-    container->signal(SIGTERM);
-    const result r = container->finish();
-    EXPECT_FALSE(r.timed_out);
-    EXPECT_EQ(r.out, "got-TERM\n");
-    EXPECT_EQ(r.exit_status, 3);
-}
-
-// PR_SET_PDEATHSIG: the kernel kills the container when its runtime dies.
-TEST_P(Step04, ContainerDiesWithItsRuntime) {
-    const auto container = start_in_container({"/bin/sh", "-c", "echo ready; exec sleep 600"});
-    ASSERT_EQ(container->read_line(), "ready");
-    const pid_t command = first_child_of(container->pid());
-    ASSERT_GT(command, 0);
-    container->signal(SIGKILL);
-    container->finish();
-    EXPECT_TRUE(ends_within(command, std::chrono::seconds(10)))
-        << command << " outlived its runtime";
-}
-
 INSTANTIATE_TEST_SUITE_P(AsRootAndRootless, Step04, ::testing::Values(as::root, as::rootless),
                          user_name);
 
@@ -238,5 +214,7 @@ TEST(Rootfs, BuildingItTwiceGivesTheSameTree) {
 
 }  // namespace
 
-const nsp::test::terminal_step nsp::test::this_step{"step04_rootfs", true, false};
+const nsp::test::step_under_test nsp::test::this_step{"step04_rootfs", true, false};
+INSTANTIATE_TEST_SUITE_P(Step04, TiedToItsRuntime, ::testing::Values(as::root, as::rootless),
+                         user_name);
 INSTANTIATE_TEST_SUITE_P(Step04, OnATerminal, ::testing::Values(as::root, as::rootless), user_name);

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "harness.hpp"
+#include "signal_tests.hpp"
 #include "terminal_tests.hpp"
 
 using namespace nsp::test;
@@ -205,5 +206,7 @@ TEST(Step05SetUp, AKilledHelperAndADeadContainerAreReportedAsSuch) {
 
 }  // namespace
 
-const nsp::test::terminal_step nsp::test::this_step{"step05_network", true, true};
+const nsp::test::step_under_test nsp::test::this_step{"step05_network", true, true};
+INSTANTIATE_TEST_SUITE_P(Step05, TiedToItsRuntime, ::testing::Values(as::root, as::rootless),
+                         user_name);
 INSTANTIATE_TEST_SUITE_P(Step05, OnATerminal, ::testing::Values(as::root, as::rootless), user_name);

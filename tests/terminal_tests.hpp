@@ -1,6 +1,7 @@
 // Steps 3-5 on a terminal: the command is PID 1 of a new PID namespace, and a person at a
 // terminal still expects Ctrl-C, SIGTERM and `exit` to work. Each step's suite includes this
-// file once, defines `this_step` and instantiates `OnATerminal` as root and rootless.
+// file once, defines `this_step` (step_under_test.hpp) and instantiates `OnATerminal` as root
+// and rootless.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -12,36 +13,12 @@
 #include <vector>
 
 #include "harness.hpp"
+#include "step_under_test.hpp"
 
 namespace nsp::test {
 
-// How the including suite's step is started.
-struct terminal_step {
-    std::string name;            // step03_mount
-    bool needs_rootfs;           // --rootfs of the test's copy
-    bool own_network_namespace;  // step05: under `unshare --net`
-};
-extern const terminal_step this_step;
-
-class OnATerminal : public ::testing::TestWithParam<as> {
+class OnATerminal : public runs_this_step {
   protected:
-    void SetUp() override {
-        if (const std::string reason = cannot_run_as(GetParam()); !reason.empty())
-            GTEST_SKIP() << reason;
-        if (this_step.own_network_namespace && !running_as_root())
-            GTEST_SKIP() << "a network namespace of the test's own needs root";
-    }
-    run_options options() const {
-        return {.user = GetParam(), .own_network_namespace = this_step.own_network_namespace};
-    }
-    // The step's argv: the installed copy, --rootfs when it takes one, then `args`.
-    std::vector<std::string> step_args(const std::vector<std::string>& args) const {
-        std::vector<std::string> all;
-        if (this_step.needs_rootfs) all = {"--rootfs", copy->rootfs()};
-        all.insert(all.end(), args.begin(), args.end());
-        return all;
-    }
-    std::string step() const { return copy->bin(this_step.name); }
     // The step as one line a shell can run.
     std::string step_line() const {
         std::string line = step();
@@ -65,7 +42,6 @@ class OnATerminal : public ::testing::TestWithParam<as> {
     }
     const std::string cat_marker = "/nsp-test-" + std::to_string(getpid()) + "-" +
                                    ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::shared_ptr<installation> copy = installation::get();
     static constexpr const char* prompt = "-[ns-process]- # ";
 };
 
