@@ -20,13 +20,17 @@ namespace {
 
 // Boost.Program_options would read "id -u" as the command "id" and an option "-u". A style
 // parser that runs before the others turns the first non-option word and everything after
-// it into the command.
+// it into the command. A lone word is left to Boost, which makes it the positional command
+// all the same: Boost also asks the style parsers about the word after "--rootfs", alone,
+// and refuses it as a value ("argument is missing") when one claims it and it is the name of
+// an option, as in "cd build && bin/step04_rootfs --rootfs rootfs".
 class rest_is_the_command {
   public:
     explicit rest_is_the_command(const char* name) : name_(name) {}
     std::vector<po::option> operator()(std::vector<std::string>& args) const {
         std::vector<po::option> command;
-        if (args.empty() || (args.front().starts_with('-') && args.front() != "-")) return command;
+        if (args.size() < 2 || (args.front().starts_with('-') && args.front() != "-"))
+            return command;
         for (const std::string& word : args) {
             po::option part(name_, {word});
             part.original_tokens = {word};

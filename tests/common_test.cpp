@@ -254,6 +254,31 @@ TEST(CommandLine, AValueHoldingABoostPlaceholderIsJustInvalid) {
 
 TEST(CommandLine, ALoneDashIsTheCommand) {
     EXPECT_EQ(parse({"-", "--help"}).command, (std::vector<std::string>{"-", "--help"}));
+    EXPECT_EQ(parse({"-"}).command, (std::vector<std::string>{"-"}));
+}
+
+// A relative path is as good as any: "cd build && bin/step04_rootfs --rootfs rootfs", even
+// when the path is the name of an option.
+TEST(CommandLine, AValueNamedLikeAnOptionIsAValue) {
+    namespace po = boost::program_options;
+    po::options_description options;
+    options.add_options()("rootfs", po::value<std::string>())("netsetgo", po::value<std::string>())(
+        "command", po::value<std::vector<std::string>>());
+    for (const char* value : {"rootfs", "netsetgo", "command"}) {
+        const char* argv[] = {"stepNN", "-rootfs", value, "ls", "-l"};
+        const po::variables_map values = nsp::parse_argv(5, argv, options, "command");
+        EXPECT_EQ(values["rootfs"].as<std::string>(), value);
+        EXPECT_EQ(values["command"].as<std::vector<std::string>>(),
+                  (std::vector<std::string>{"ls", "-l"}));
+        const char* last[] = {"stepNN", "--netsetgo", value};
+        EXPECT_EQ(nsp::parse_argv(3, last, options, "command")["netsetgo"].as<std::string>(),
+                  value);
+    }
+    const char* one_word_command[] = {"stepNN", "--rootfs", "rootfs", "netsetgo"};
+    const po::variables_map values = nsp::parse_argv(4, one_word_command, options, "command");
+    EXPECT_EQ(values["rootfs"].as<std::string>(), "rootfs");
+    EXPECT_EQ(values["command"].as<std::vector<std::string>>(),
+              std::vector<std::string>{"netsetgo"});
 }
 
 }  // namespace
