@@ -143,10 +143,16 @@ std::string hint_for(std::string_view program, int err, std::string_view what) {
     if (what.starts_with("open rootfs") && err == ENOENT)
         return "build the BusyBox rootfs with 'cmake --build build --target rootfs' (the "
                "default build makes build/rootfs), or pass --rootfs PATH";
-    if (what.starts_with("execute") && err == ENOENT && contains(program, "step0") &&
-        (contains(program, "rootfs") || contains(program, "network")))
+    const bool in_a_rootfs =
+        contains(program, "step0") && (contains(program, "rootfs") || contains(program, "network"));
+    if (what.starts_with("execute") && err == ENOENT && in_a_rootfs)
         return "the command is looked up inside the rootfs with PATH=/usr/local/sbin:"
                "/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; is the rootfs complete?";
+    // The runtime cannot see the container's mounts once it is gone: name the usual cause.
+    if (what.starts_with("execute") && err == EACCES && in_a_rootfs)
+        return "the kernel executes nothing from a mount with the noexec option: is the rootfs "
+               "on one ('findmnt -T ROOTFS' shows its options)? Otherwise the file is a "
+               "directory or lacks execute permission inside the rootfs";
     if (what.starts_with("run netsetgo") && err == ENOENT)
         return "build it with 'cmake --build build' (it lands in build/bin/netsetgo); to run "
                "this step rootless install it setuid root: chown root netsetgo && chmod 4755 "

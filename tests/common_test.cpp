@@ -84,11 +84,14 @@ TEST(Hints, KnownMountAndRootfsFailures) {
     EXPECT_NE(pivot.find("initramfs"), std::string::npos) << pivot;
     EXPECT_NE(nsp::hint_for("step04_rootfs", ENOENT, "open rootfs /x").find("--target rootfs"),
               std::string::npos);
+    EXPECT_NE(nsp::hint_for("step05_network", EACCES, "execute /bin/sh").find("noexec"),
+              std::string::npos);
 }
 
 TEST(Hints, NoHintForTheUnknown) {
     EXPECT_EQ(nsp::hint_for("step02_user", EIO, "write /proc/1/uid_map"), "");
     EXPECT_EQ(nsp::hint_for("step01_uts", ENOENT, "execute nosuch"), "");
+    EXPECT_EQ(nsp::hint_for("step03_mount", EACCES, "execute /etc"), "") << "no rootfs";
 }
 
 // A forked child stands in for the cloned one: the pipes do not care how it was made.
