@@ -312,6 +312,12 @@ std::string build_bin(const std::string& name) { return std::string(NSP_BIN_DIR)
 
 bool running_as_root() { return geteuid() == 0; }
 
+std::string shell_prefix_for(as who) {
+    return who == as::rootless && running_as_root()
+               ? "/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups "
+               : "";
+}
+
 std::string cannot_run_as(as who) {
     if (who == as::root && !running_as_root())
         return "needs root (CI runs it as root); this run is uid " + std::to_string(geteuid());

@@ -122,6 +122,9 @@ void write_netsetgo_guard(const std::filesystem::path& guard,
 std::string build_bin(const std::string& name);
 
 bool running_as_root();
+// What starts a command as `who` in a shell script the tests run as root: "" for root, else
+// setpriv's words with a trailing space (the tests' rootless uid, as run() uses).
+std::string shell_prefix_for(as who);
 // Why a run as `who` cannot happen here, or "" when it can.
 std::string cannot_run_as(as who);
 

@@ -2,9 +2,13 @@
 // Runs as root and rootless; the rootless rootfs belongs to root, so the user cannot write it.
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 
 #include "harness.hpp"
 #include "signal_tests.hpp"
@@ -18,6 +22,43 @@ namespace {
 class Step04 : public step_suite {
   protected:
     Step04() : step_suite("step04_rootfs", {"--rootfs", installation::get()->rootfs()}) {}
+    // What `ls -a /` lists inside on the copy's rootfs.
+    std::vector<std::string> rootfs_entries() const {
+        std::vector<std::string> entries = {".", ".."};
+        for (const auto& entry : fs::directory_iterator(copy->rootfs()))
+            entries.push_back(entry.path().filename().string());
+        std::sort(entries.begin(), entries.end());
+        return entries;
+    }
+    // What a container printed for "ls -a /; ...; mount": its first lines are `listing`, and
+    // the mount table after them has a line starting with each of `mounts`.
+    static void expect_listing_then_mounts(const std::string& out,
+                                           const std::vector<std::string>& listing,
+                                           const std::vector<std::string>& mounts) {
+        const std::vector<std::string> lines = lines_of(out);
+        ASSERT_GT(lines.size(), listing.size()) << out;
+        EXPECT_EQ(std::vector(lines.begin(), lines.begin() + listing.size()), listing) << out;
+        for (const std::string& mount : mounts)
+            EXPECT_NE(out.find("\n" + mount), std::string::npos) << mount << " in:\n" << out;
+    }
+    // The step, as the parameter says, running `/bin/sh -c command` on the copy's rootfs as
+    // `mount_it` (shell text run as root) mounts it on $MNT; $ROOTFS is the copy's rootfs,
+    // $DIR a scratch directory. All in a mount namespace of the test's own, so the host's
+    // mount table never holds it and the mount ends with the namespace, before the scratch
+    // directory is removed. Status 77: `mount_it` failed.
+    result on_a_mounted_rootfs(const std::string& mount_it, const std::string& command) {
+        std::string dir = (copy->dir() / "mounted.XXXXXX").string();
+        if (mkdtemp(dir.data()) == nullptr) throw std::runtime_error("mkdtemp " + dir);
+        fs::permissions(dir, fs::perms(0755));
+        const result r = run("/usr/bin/unshare",
+                             {"--mount", "--propagation", "private", "/bin/sh", "-c",
+                              "DIR=" + dir + " MNT=" + dir + "/mnt ROOTFS=" + copy->rootfs() +
+                                  "\nmkdir -m 755 $MNT && { " + mount_it + "; } || exit 77\nexec " +
+                                  shell_prefix_for(GetParam()) + step +
+                                  " --rootfs $MNT /bin/sh -c '" + command + "'"});
+        fs::remove_all(dir);
+        return r;
+    }
 };
 
 // The Go suite at tag 4.1, one expectation each.
@@ -35,10 +76,7 @@ TEST_P(Step04, RootIsTheRootfsWithNothingLeftBehind) {
     const result r = in_container({}, "ls -a /; pwd\n");
     ASSERT_EQ(r.exit_status, 0) << r.err;
     EXPECT_EQ(r.out.find(".pivot_root"), std::string::npos) << r.out;
-    std::vector<std::string> expected = {".", ".."};
-    for (const auto& entry : fs::directory_iterator(copy->rootfs()))
-        expected.push_back(entry.path().filename().string());
-    std::sort(expected.begin(), expected.end());
+    std::vector<std::string> expected = rootfs_entries();
     expected.push_back("/");
     EXPECT_EQ(lines_of(r.out), expected);
     EXPECT_EQ(tree_listing(copy->rootfs()), before);
@@ -162,6 +200,77 @@ TEST_P(Step04, TheHostsOwnRootIsRefusedBeforeAnythingStarts) {
         EXPECT_EQ(r.err.find("clone("), std::string::npos) << "no namespace made: " << r.err;
     }
     fs::remove(link);
+}
+
+// The rootfs as people give it: relative to the working directory (named like an option, as
+// in "cd build && bin/step04_rootfs --rootfs rootfs"), in each option form.
+TEST_P(Step04, RelativeRootfsPathsWork) {
+    for (const char* rootfs_option :
+         {"--rootfs rootfs", "-rootfs rootfs", "--rootfs=rootfs", "--rootfs bin/../rootfs"}) {
+        const result r = run("/bin/sh",
+                             {"-c", "cd " + copy->dir().string() + " && exec " + step + " " +
+                                        rootfs_option + " ls -a /"},
+                             {.user = GetParam()});
+        EXPECT_EQ(r.exit_status, 0) << rootfs_option << ": " << r.err;
+        EXPECT_EQ(lines_of(r.out), rootfs_entries()) << rootfs_option;
+    }
+}
+
+TEST_P(Step04, TrailingSlashesOnTheRootfsChangeNothing) {
+    const std::string before = tree_listing(copy->rootfs());
+    for (const std::string& rootfs : {copy->rootfs() + "/", copy->rootfs() + "//"}) {
+        const result r = run(step, {"--rootfs", rootfs, "/bin/sh", "-c", "ls -a /; mount"},
+                             {.user = GetParam()});
+        ASSERT_EQ(r.exit_status, 0) << rootfs << ": " << r.err;
+        expect_listing_then_mounts(r.out, rootfs_entries(),
+                                   {"proc on /proc type proc", "tmpfs on /dev type tmpfs"});
+    }
+    EXPECT_EQ(tree_listing(copy->rootfs()), before);
+}
+
+// A rootfs on a read-only mount (a read-only bind mount of it) is enough: the container runs,
+// and cannot write it.
+TEST_P(Step04, ReadOnlyRootfsWorks) {
+    if (const std::string reason = cannot_run_as(as::root); !reason.empty())
+        GTEST_SKIP() << reason << " (a mount namespace of the test's own)";
+    const result r = on_a_mounted_rootfs("mount --bind -o ro $ROOTFS $MNT",
+                                         "ls -a /; touch /new || echo refused; mount");
+    ASSERT_NE(r.exit_status, 77) << "the read-only bind mount failed: " << r.err;
+    EXPECT_EQ(r.exit_status, 0) << r.err;
+    std::vector<std::string> listing = rootfs_entries();
+    listing.push_back("refused");
+    expect_listing_then_mounts(r.out, listing, {"proc on /proc type proc"});
+    EXPECT_NE(r.err.find("/new: Read-only file system"), std::string::npos) << r.err;
+}
+
+// A rootfs on overlayfs, as container images are stacked: the copy's rootfs its lower layer.
+TEST_P(Step04, OverlayfsRootfsWorks) {
+    if (const std::string reason = cannot_run_as(as::root); !reason.empty())
+        GTEST_SKIP() << reason << " (a mount namespace of the test's own)";
+    const result r = on_a_mounted_rootfs(
+        "mkdir -m 755 $DIR/upper $DIR/work && mount -t overlay overlay -o "
+        "lowerdir=$ROOTFS,upperdir=$DIR/upper,workdir=$DIR/work $MNT",
+        "ls -a /; mount");
+    if (r.exit_status == 77) GTEST_SKIP() << "overlayfs cannot be mounted here: " << r.err;
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    expect_listing_then_mounts(r.out, rootfs_entries(),
+                               {"overlay on / type overlay", "proc on /proc type proc"});
+}
+
+// Nothing on a noexec mount can be executed: the command cannot be, 126, and the hint names
+// noexec.
+TEST_P(Step04, NoexecRootfsIs126) {
+    if (const std::string reason = cannot_run_as(as::root); !reason.empty())
+        GTEST_SKIP() << reason << " (a mount namespace of the test's own)";
+    const result r = on_a_mounted_rootfs("mount --bind -o noexec $ROOTFS $MNT", "echo ran");
+    ASSERT_NE(r.exit_status, 77) << "the noexec bind mount failed: " << r.err;
+    EXPECT_EQ(r.exit_status, 126) << r.err;
+    EXPECT_EQ(r.out, "");
+    const std::vector<std::string> errors = lines_of(r.err);
+    ASSERT_EQ(errors.size(), 2u) << r.err;
+    EXPECT_EQ(errors[0], "step04_rootfs: execute /bin/sh: Permission denied");
+    EXPECT_TRUE(errors[1].starts_with("step04_rootfs: hint: ")) << errors[1];
+    EXPECT_NE(errors[1].find("noexec"), std::string::npos) << errors[1];
 }
 
 TEST_P(Step04, RootfsWithoutTheCommandIs127) {

@@ -22,11 +22,8 @@ class Step05 : public ::testing::TestWithParam<as> {
     // A shell script run as root in a fresh network namespace; `$STEP` starts step05 as the
     // parameter says (root, or uid 65534 with the setuid netsetgo).
     result in_fresh_network(const std::string& script) {
-        const std::string step =
-            (GetParam() == as::rootless
-                 ? "/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups "
-                 : "") +
-            copy->bin("step05_network") + " --rootfs " + copy->rootfs();
+        const std::string step = shell_prefix_for(GetParam()) + copy->bin("step05_network") +
+                                 " --rootfs " + copy->rootfs();
         return run("/bin/sh", {"-c", "STEP='" + step + "'; cd /; " + script},
                    {.own_network_namespace = true, .timeout = std::chrono::seconds(60)});
     }
@@ -145,6 +142,18 @@ TEST_P(Step05, AMistypedRootfsBuildsNoNetwork) {
                          "directory\n"),
               std::string::npos)
         << r.err;
+}
+
+// Paths relative to the working directory, named like options, a rootfs with a trailing slash:
+// "cd build/bin && ./step05_network --netsetgo netsetgo --rootfs ../rootfs/".
+TEST_P(Step05, RelativePathsWork) {
+    const result r =
+        in_fresh_network("cd " + copy->dir().string() + "/bin && " + shell_prefix_for(GetParam()) +
+                         "./step05_network --netsetgo netsetgo --rootfs ../rootfs/ /bin/sh -c "
+                         "'hostname; ip -4 -o addr show veth1'");
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_TRUE(r.out.starts_with("ns-process\n")) << r.out;
+    EXPECT_NE(r.out.find("inet 10.10.10.2/24"), std::string::npos) << r.out;
 }
 
 TEST_P(Step05, ExitStatusIsTheCommands) {

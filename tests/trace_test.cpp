@@ -318,11 +318,8 @@ class Step05Trace : public ::testing::TestWithParam<as> {
             GTEST_SKIP() << reason << " (a network namespace of the test's own needs root)";
     }
     result in_fresh_network(const std::string& args, const std::string& rootfs = "") {
-        const std::string step =
-            (GetParam() == as::rootless
-                 ? "/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups "
-                 : "") +
-            copy->bin("step05_network") + " --rootfs " + (rootfs.empty() ? copy->rootfs() : rootfs);
+        const std::string step = shell_prefix_for(GetParam()) + copy->bin("step05_network") +
+                                 " --rootfs " + (rootfs.empty() ? copy->rootfs() : rootfs);
         return run("/bin/sh", {"-c", "cd /; " + step + " " + args},
                    {.own_network_namespace = true, .timeout = std::chrono::seconds(60)});
     }
