@@ -156,6 +156,39 @@ TEST_P(Step05, RelativePathsWork) {
     EXPECT_NE(r.out.find("inet 10.10.10.2/24"), std::string::npos) << r.out;
 }
 
+// The rootfs on a read-only bind mount: the network is made and the container cannot write /.
+// On a noexec one: 126. The mounts live in a mount namespace of the test's own, inside the
+// fresh network namespace; the scratch directory is removed once that namespace is gone.
+TEST_P(Step05, ReadOnlyRootfsWorksAndNoexecIs126) {
+    // $1 the copy's rootfs, $2 the scratch directory, $3 the step without its --rootfs.
+    const std::string in_own_mounts =
+        "mount --bind -o ro \"$1\" \"$2/ro\" && mount --bind -o noexec \"$1\" \"$2/nx\" || exit 1\n"
+        "$3 --rootfs \"$2/ro\" /bin/sh -c 'touch /new || echo refused; ip -4 -o addr show veth1'\n"
+        "echo status=$?\n"
+        "$3 --rootfs \"$2/nx\" /bin/true\n"
+        "echo status=$?\n";
+    const result r = in_fresh_network(
+        "d=$(mktemp -d /tmp/nsp-step05-rootfs.XXXXXX) && chmod 755 $d &&\n"
+        "  mkdir $d/ro $d/nx || exit 1\n"
+        "unshare --mount --propagation private /bin/sh -s " +
+        copy->rootfs() + " $d \"${STEP%% --rootfs *}\" <<'EOF'\n" + in_own_mounts +
+        "EOF\n"
+        "status=$?; rm -r $d; exit $status");
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    const std::vector<std::string> lines = lines_of(r.out);
+    ASSERT_EQ(lines.size(), 4u) << r.out;
+    EXPECT_EQ(lines[0], "refused");
+    EXPECT_NE(lines[1].find("inet 10.10.10.2/24"), std::string::npos) << lines[1];
+    EXPECT_EQ(lines[2], "status=0");
+    EXPECT_EQ(lines[3], "status=126");
+    EXPECT_NE(r.err.find("/new: Read-only file system"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("step05_network: execute /bin/true: Permission denied\n"
+                         "step05_network: hint: "),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("noexec"), std::string::npos) << r.err;
+}
+
 TEST_P(Step05, ExitStatusIsTheCommands) {
     EXPECT_EQ(in_fresh_network("$STEP /bin/sh -c 'exit 5'").exit_status, 5);
 }
