@@ -148,7 +148,7 @@ std::string hint_for(std::string_view program, int err, std::string_view what) {
     if (what.starts_with("execute") && err == ENOENT && in_a_rootfs)
         return "the command is looked up inside the rootfs with PATH=/usr/local/sbin:"
                "/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; is the rootfs complete?";
-    // The runtime cannot see the container's mounts once it is gone: name the usual cause.
+    // Only the operation is known here, not the rootfs: name the usual cause.
     if (what.starts_with("execute") && err == EACCES && in_a_rootfs)
         return "the kernel executes nothing from a mount with the noexec option: is the rootfs "
                "on one ('findmnt -T ROOTFS' shows its options)? Otherwise the file is a "
