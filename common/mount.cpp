@@ -39,6 +39,10 @@ int traced_mount(const char* source, const std::string& target, const char* type
     return result;
 }
 
+std::string fd_path(const target_fd& target) {
+    return "/proc/self/fd/" + std::to_string(target.fd.get());
+}
+
 }  // namespace
 
 // Inside a user namespace this no longer decides whether the container's mounts reach the
@@ -56,14 +60,25 @@ void mount_proc(const std::string& target) {
         throw_errno("mount proc on " + target);
 }
 
+void mount_proc(const target_fd& target) {
+    if (traced_mount("proc", fd_path(target), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) !=
+        0)
+        throw_errno("mount proc on " + target.name);
+}
+
 void bind(const std::string& source, const std::string& target) {
     if (traced_mount(source.c_str(), target, nullptr, MS_BIND | MS_REC, nullptr) != 0)
         throw_errno("bind-mount " + source + " on " + target);
 }
 
-void mount_tmpfs(const std::string& target, unsigned long flags, const std::string& data) {
-    if (traced_mount("tmpfs", target, "tmpfs", flags, data.c_str()) != 0)
-        throw_errno("mount tmpfs on " + target);
+void bind(const std::string& source, const target_fd& target) {
+    if (traced_mount(source.c_str(), fd_path(target), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+        throw_errno("bind-mount " + source + " on " + target.name);
+}
+
+void mount_tmpfs(const target_fd& target, unsigned long flags, const std::string& data) {
+    if (traced_mount("tmpfs", fd_path(target), "tmpfs", flags, data.c_str()) != 0)
+        throw_errno("mount tmpfs on " + target.name);
 }
 
 void init_from_child() {

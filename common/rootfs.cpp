@@ -1,12 +1,17 @@
 #include "rootfs.hpp"
 
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <sys/fsuid.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <climits>
+#include <cstdint>
 
 #include <filesystem>
 #include <stdexcept>
@@ -20,10 +25,47 @@ namespace nsp::rootfs {
 
 namespace {
 
-// A device of the host shown at `node`: bind-mounted onto an empty file made for it.
-void bind_device(const std::string& device, const std::string& node) {
-    const unique_fd placeholder(::open(node.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0666));
-    if (!placeholder) throw_errno("create " + node);
+// The directories the container's own filesystems are mounted on.
+constexpr const char* mount_points[] = {"proc", "dev", "tmp"};
+
+std::runtime_error symlink_refused(const std::string& path) {
+    return std::runtime_error("rootfs mount point " + path +
+                              " is a symlink: refused (it must be a directory of the rootfs)");
+}
+
+// Whoever can write the rootfs can swap a mount point for a symlink between a look at its path
+// and mount(2), which follows symlinks: a container run by root on another user's tree would
+// then mount, create device nodes or write wherever that symlink points (runc's
+// CVE-2019-19921 and CVE-2021-30465). As crun does, and runc since, the mount point is opened
+// with openat2(2) beneath a descriptor of the rootfs, and mount(2) gets /proc/self/fd/N. Where
+// crun resolves symlinks inside the root (RESOLVE_IN_ROOT), we refuse them
+// (RESOLVE_NO_SYMLINKS): a rootfs has no reason for one here, and the rule is easy to test.
+mount::target_fd open_beneath(const unique_fd& rootfs, const std::string& new_root,
+                              const char* name, std::uint64_t flags) {
+    open_how how{};
+    how.flags = flags | O_DIRECTORY | O_CLOEXEC;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    const long fd = ::syscall(SYS_openat2, rootfs.get(), name, &how, sizeof how);
+    trace::call(fd, [&] {
+        return "openat2(rootfs, " + trace::quoted(name) + ", " +
+               (flags == O_PATH ? "O_PATH" : "O_RDONLY") +
+               "|O_DIRECTORY, RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS)";
+    });
+    const std::string path = new_root + "/" + name;
+    if (fd < 0 && errno == ELOOP) throw symlink_refused(path);
+    if (fd < 0) throw_errno("open mount point " + path);
+    return {unique_fd(static_cast<int>(fd)), path};
+}
+
+// A device of the host shown as `name` in the /dev being built: bind-mounted onto an empty
+// file made for it. O_EXCL: the file is new, in our own tmpfs.
+void bind_device(const std::string& device, const mount::target_fd& dev, const char* name) {
+    const int fd = ::openat(dev.fd.get(), name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
+    trace::call(fd, [&] {
+        return "openat(dev, " + trace::quoted(name) + ", O_CREAT|O_EXCL|O_WRONLY, 0666)";
+    });
+    const mount::target_fd node{unique_fd(fd), dev.name + "/" + name};
+    if (!node.fd) throw_errno("create " + node.name);
     mount::bind(device, node);
 }
 
@@ -37,47 +79,51 @@ std::string terminal_on_stdin() {
 // A /dev with just the devices a shell expects. mknod(2) is not allowed without real root,
 // so the host's device nodes are bind-mounted onto empty files in a fresh tmpfs, as
 // bubblewrap does.
-void mount_minimal_dev(const std::string& new_root) {
-    const std::string dev = new_root + "/dev";
-    mount::mount_tmpfs(dev, MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k");
+void mount_minimal_dev(const unique_fd& rootfs, const std::string& new_root) {
+    mount::mount_tmpfs(open_beneath(rootfs, new_root, "dev", O_PATH), MS_NOSUID | MS_NOEXEC,
+                       "mode=0755,size=64k");
+    // Opened again to reach the tmpfs just mounted; it must be that tmpfs, not a directory
+    // swapped in meanwhile on the rootfs's own filesystem.
+    const mount::target_fd dev = open_beneath(rootfs, new_root, "dev", O_RDONLY);
+    struct statfs filesystem {};
+    if (::fstatfs(dev.fd.get(), &filesystem) != 0) throw_errno("statfs " + dev.name);
+    if (filesystem.f_type != TMPFS_MAGIC)
+        throw std::runtime_error("rootfs mount point " + dev.name +
+                                 " was replaced while the container was set up: refused");
     for (const char* name : {"null", "zero", "full", "random", "urandom", "tty"})
-        bind_device(std::string("/dev/") + name, dev + "/" + name);
+        bind_device(std::string("/dev/") + name, dev, name);
     // The terminal the command runs on (a /dev/pts/N of the host's devpts) has no name in
     // this /dev, so tty(1) and ttyname(3) fail inside. bubblewrap names it /dev/console, the
     // name a system's first process gets its terminal under; so do we. Looked up now: after
     // pivot_root the host's /dev is gone.
     if (const std::string terminal = terminal_on_stdin(); !terminal.empty())
-        bind_device(terminal, dev + "/console");
+        bind_device(terminal, dev, "console");
     const std::pair<const char*, const char*> links[] = {{"/proc/self/fd", "fd"},
                                                          {"/proc/self/fd/0", "stdin"},
                                                          {"/proc/self/fd/1", "stdout"},
                                                          {"/proc/self/fd/2", "stderr"}};
-    for (const auto& [target, name] : links) {
-        const std::string link = dev + "/" + name;
-        if (::symlink(target, link.c_str()) != 0) throw_errno("create symlink " + link);
-    }
+    for (const auto& [target, name] : links)
+        if (::symlinkat(target, dev.fd.get(), name) != 0)
+            throw_errno("create symlink " + dev.name + "/" + name);
 }
 
 // Each container gets a /tmp of its own. The rootfs's tmp (mode 1777) is shared by every user
 // who runs a container on that rootfs, so one user's container could read or plant files in
 // another's. A tmpfs goes with the container's mount namespace; the size caps what a container
 // can pin in memory through it.
-void mount_private_tmp(const std::string& new_root) {
-    mount::mount_tmpfs(new_root + "/tmp", MS_NOSUID | MS_NODEV, "mode=1777,size=64m");
-}
-
-int traced_chdir(const std::string& path) {
-    const int result = ::chdir(path.c_str());
-    trace::call(result, [&] { return "chdir(" + trace::quoted(path) + ")"; });
-    return result;
+void mount_private_tmp(const unique_fd& rootfs, const std::string& new_root) {
+    mount::mount_tmpfs(open_beneath(rootfs, new_root, "tmp", O_PATH), MS_NOSUID | MS_NODEV,
+                       "mode=1777,size=64m");
 }
 
 // The article makes a put_old directory inside the rootfs and pivots into it; that needs
 // write access to the rootfs, which a rootless user of a root-owned rootfs lacks, and it
 // leaves /.pivot_root behind. pivot_root(".", ".") (as runc and crun do) needs no directory:
 // the old root ends up stacked on top of the new one, and unmounting "." detaches it.
-void pivot_into(const std::string& new_root) {
-    if (traced_chdir(new_root) != 0) throw_errno("chdir " + new_root);
+void pivot_into(const unique_fd& rootfs, const std::string& new_root) {
+    const int entered = ::fchdir(rootfs.get());
+    trace::call(entered, [] { return std::string("fchdir(rootfs)"); });
+    if (entered != 0) throw_errno("chdir " + new_root);
     const long pivoted = ::syscall(SYS_pivot_root, ".", ".");
     trace::call(pivoted, [] { return std::string(R"(pivot_root(".", "."))"); });
     if (pivoted != 0) throw_errno("pivot_root into " + new_root);
@@ -85,7 +131,9 @@ void pivot_into(const std::string& new_root) {
     const int detached = ::umount2(".", MNT_DETACH);
     trace::call(detached, [] { return std::string(R"(umount2(".", MNT_DETACH))"); });
     if (detached != 0) throw_errno("detach the old root");
-    if (traced_chdir("/") != 0) throw_errno("chdir /");
+    const int at_root = ::chdir("/");
+    trace::call(at_root, [] { return std::string(R"(chdir("/"))"); });
+    if (at_root != 0) throw_errno("chdir /");
 }
 
 }  // namespace
@@ -107,6 +155,15 @@ void check(const std::string& new_root) {
         throw std::runtime_error("rootfs " + new_root +
                                  " is empty: build it with 'cmake --build build --target "
                                  "rootfs' or pass --rootfs PATH");
+    for (const char* name : mount_points) {
+        const std::string path = new_root + "/" + name;
+        struct stat point {};
+        if (::lstat(path.c_str(), &point) == 0 && S_ISLNK(point.st_mode))
+            throw symlink_refused(path);
+        if (::stat(path.c_str(), &point) != 0 || !S_ISDIR(point.st_mode))
+            throw std::runtime_error("rootfs " + new_root + " has no directory " + name +
+                                     " to mount the container's own on");
+    }
 }
 
 void init_from_child(const std::string& new_root_path) {
@@ -115,10 +172,24 @@ void init_from_child(const std::string& new_root_path) {
     // pivot_root(2) needs the new root to be a mount point; a bind mount onto itself makes
     // any directory one, without touching the host's mount table (we are private now).
     mount::bind(new_root, new_root);
-    mount::mount_proc(new_root + "/proc");
-    mount_minimal_dev(new_root);
-    mount_private_tmp(new_root);
-    pivot_into(new_root);
+    // Opened after the bind, so it is the root of the new mount, and every mount point below
+    // is reached through it, never by a path the rootfs's owner can redirect.
+    const int fd = ::open(new_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    trace::call(fd, [&] { return "open(" + trace::quoted(new_root) + ", O_PATH|O_DIRECTORY)"; });
+    const unique_fd rootfs(fd);
+    if (!rootfs) throw_errno("open rootfs " + new_root);
+    // Files made in a filesystem mounted in this user namespace (the /dev and /tmp tmpfs) need
+    // an owner mapped in it. A container started by root maps its root to an unprivileged id
+    // outside (user.cpp), and until user::init_from_child the runtime's host root is unmapped
+    // here: make them as root of the namespace. Rootless, that is who we already are. From now
+    // on nothing is looked up by a path below a directory host root alone may enter.
+    ::setfsgid(0);
+    ::setfsuid(0);
+    trace::call(0, [] { return std::string("setfsgid(0), setfsuid(0)"); });
+    mount::mount_proc(open_beneath(rootfs, new_root, "proc", O_PATH));
+    mount_minimal_dev(rootfs, new_root);
+    mount_private_tmp(rootfs, new_root);
+    pivot_into(rootfs, new_root);
 }
 
 }  // namespace nsp::rootfs

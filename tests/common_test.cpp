@@ -190,15 +190,19 @@ TEST(CommandLine, DefaultsToAShellAndTheBuildRootfs) {
 }
 
 TEST(CommandLine, AcceptsTheThreeLongOptionForms) {
-    EXPECT_EQ(parse({"--rootfs", "/etc"}).rootfs, "/etc");
-    EXPECT_EQ(parse({"--rootfs=/usr"}).rootfs, "/usr");
-    EXPECT_EQ(parse({"-rootfs", "/var", "ls"}).rootfs, "/var");
+    // The parser checks the rootfs, so these name a real one, each spelled differently.
+    const std::string rootfs = NSP_ROOTFS_DIR;
+    EXPECT_EQ(parse({"--rootfs", rootfs.c_str()}).rootfs, rootfs);
+    const std::string with_slash = rootfs + "/";
+    EXPECT_EQ(parse({("--rootfs=" + with_slash).c_str()}).rootfs, with_slash);
+    const std::string dotted = rootfs + "/.";
+    EXPECT_EQ(parse({"-rootfs", dotted.c_str(), "ls"}).rootfs, dotted);
 }
 
 TEST(CommandLine, CommandStartsAtTheFirstWordOrAfterTheDashes) {
     EXPECT_EQ(parse({"ls", "-l", "--rootfs", "x"}).command,
               (std::vector<std::string>{"ls", "-l", "--rootfs", "x"}));
-    EXPECT_EQ(parse({"--rootfs", "/etc", "--", "-weird", "--x"}).command,
+    EXPECT_EQ(parse({"--rootfs", NSP_ROOTFS_DIR, "--", "-weird", "--x"}).command,
               (std::vector<std::string>{"-weird", "--x"}));
 }
 

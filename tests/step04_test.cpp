@@ -1,14 +1,18 @@
 // step04_rootfs: + pivot_root into the BusyBox rootfs, /proc and a minimal /dev inside.
 // Runs as root and rootless; the rootless rootfs belongs to root, so the user cannot write it.
+#include <fcntl.h>
 #include <gtest/gtest.h>
-
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <thread>
 
 #include "harness.hpp"
 #include "signal_tests.hpp"
@@ -271,6 +275,90 @@ TEST_P(Step04, NoexecRootfsIs126) {
     EXPECT_EQ(errors[0], "step04_rootfs: execute /bin/sh: Permission denied");
     EXPECT_TRUE(errors[1].starts_with("step04_rootfs: hint: ")) << errors[1];
     EXPECT_NE(errors[1].find("noexec"), std::string::npos) << errors[1];
+}
+
+// A copy of the rootfs beside the installation's, for a test that changes it; removed after.
+class rootfs_copy {
+  public:
+    explicit rootfs_copy(const std::string& name) : path_(installation::get()->dir() / name) {
+        const result r = sh("cp -a " + installation::get()->rootfs() + " " + path_.string());
+        if (r.exit_status != 0) throw std::runtime_error("copy the rootfs: " + r.err);
+    }
+    ~rootfs_copy() { fs::remove_all(path_); }
+    rootfs_copy(const rootfs_copy&) = delete;
+    rootfs_copy& operator=(const rootfs_copy&) = delete;
+    const fs::path& path() const { return path_; }
+
+  private:
+    fs::path path_;
+};
+
+TEST_P(Step04, SymlinkedMountPointsAreRefused) {
+    for (const std::string name : {"proc", "dev", "tmp"}) {
+        const rootfs_copy rootfs("symlinked-" + name + "-" +
+                                 std::to_string(static_cast<int>(GetParam())));
+        fs::remove_all(rootfs.path() / name);
+        fs::create_directory_symlink("etc", rootfs.path() / name);
+        const result r =
+            run(step, {"--rootfs", rootfs.path().string(), "/bin/true"}, {.user = GetParam()});
+        EXPECT_EQ(r.exit_status, 125) << name << ": " << r.err;
+        EXPECT_NE(r.err.find("rootfs mount point " + (rootfs.path() / name).string() +
+                             " is a symlink: refused"),
+                  std::string::npos)
+            << r.err;
+    }
+}
+
+TEST_P(Step04, ARootfsWithoutAMountPointIsNamed) {
+    const rootfs_copy rootfs("no-tmp-" + std::to_string(static_cast<int>(GetParam())));
+    fs::remove_all(rootfs.path() / "tmp");
+    const result r =
+        run(step, {"--rootfs", rootfs.path().string(), "/bin/true"}, {.user = GetParam()});
+    EXPECT_EQ(r.exit_status, 125);
+    EXPECT_NE(r.err.find("step04_rootfs: rootfs " + rootfs.path().string() +
+                         " has no directory tmp to mount the container's own on\n"),
+              std::string::npos)
+        << r.err;
+}
+
+// Root runs a container on a tree another user can write, who keeps swapping dev with a
+// symlink to a directory outside it while the container is set up (runc's CVE-2021-30465).
+// Every run either works or is refused; none creates or mounts anything outside the rootfs.
+TEST(Step04Race, SwappedMountPointsCreateNothingOutside) {
+    if (const std::string reason = cannot_run_as(as::root); !reason.empty()) GTEST_SKIP() << reason;
+    const std::shared_ptr<installation> copy = installation::get();
+    const rootfs_copy rootfs("raced");
+    const fs::path outside = copy->dir() / "raced-outside";
+    fs::create_directory(outside);
+    const fs::path dev = rootfs.path() / "dev";
+    const fs::path swap = rootfs.path() / "dev-swap";
+    fs::create_directory_symlink(outside, swap);
+    const std::string mounts_before = host_mounts();
+    std::atomic<bool> stop = false;
+    std::thread attacker([&] {
+        while (!stop)
+            ::renameat2(AT_FDCWD, dev.c_str(), AT_FDCWD, swap.c_str(), RENAME_EXCHANGE);
+    });
+    int worked = 0;
+    for (int i = 0; i < 30; ++i) {
+        const result r =
+            run(copy->bin("step04_rootfs"), {"--rootfs", rootfs.path().string(), "/bin/true"});
+        if (r.exit_status == 0) {
+            ++worked;
+            continue;
+        }
+        EXPECT_EQ(r.exit_status, 125) << "run " << i << ": " << r.err;
+        EXPECT_TRUE(r.err.find(": refused") != std::string::npos) << "run " << i << ": " << r.err;
+    }
+    stop = true;
+    attacker.join();
+    std::vector<std::string> created;
+    for (const auto& entry : fs::directory_iterator(outside))
+        created.push_back(entry.path().filename());
+    EXPECT_EQ(created, std::vector<std::string>{}) << "created outside the rootfs";
+    EXPECT_EQ(host_mounts(), mounts_before);
+    std::cout << "[ note     ] " << worked << " of 30 runs got through while dev was swapped\n";
+    fs::remove_all(outside);
 }
 
 TEST_P(Step04, RootfsWithoutTheCommandIs127) {

@@ -286,7 +286,13 @@ TEST_P(Step04Trace, ShowsThePivotIntoTheRootfs) {
     for (const auto& op : maps_then_go_ahead(GetParam()))
         ops.push_back(op);
     ops.push_back({"container", "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE)"});
-    ops.push_back({"container", "mount(\"proc\", \"" + rootfs + "/proc\", \"proc\", "});
+    // Mount points are opened beneath the rootfs, and mount(2) is given the descriptor.
+    ops.push_back({"container", "open(\"" + rootfs + "\", O_PATH|O_DIRECTORY) = "});
+    ops.push_back({"container", "openat2(rootfs, \"proc\", O_PATH|O_DIRECTORY, RESOLVE_BENEATH|"});
+    ops.push_back({"container", "mount(\"proc\", \"/proc/self/fd/"});
+    ops.push_back({"container", "openat(dev, \"null\", O_CREAT|O_EXCL|O_WRONLY, 0666) = "});
+    ops.push_back({"container", "mount(\"/dev/null\", \"/proc/self/fd/"});
+    ops.push_back({"container", "fchdir(rootfs)"});
     ops.push_back({"container", "pivot_root(\".\", \".\")"});
     ops.push_back({"container", "umount2(\".\", MNT_DETACH)"});
     ops.push_back({"container", "execvp(\"echo\""});
