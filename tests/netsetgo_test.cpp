@@ -474,15 +474,15 @@ TEST_F(NetsetgoAbuse, OneUsersContainerCannotReachAnothersAtLayer2) {
         "container attacker $AS_U2; $AS_U2 $NSG --pid $attacker\n"
         "ip -d -o link show master brg0 | grep -o 'isolated [a-z]*'\n"
         "gateway=$(ip -br link show brg0 | awk '{print $3}')\n"
-        "inside $victim $BUSYBOX ping -c 1 -W 1 10.10.10.1 >/dev/null && echo victim-pings\n"
+        "inside $victim $BUSYBOX ping -c 1 -W 5 10.10.10.1 >/dev/null && echo victim-pings\n"
         "sleep 1.5\n"
         "for i in 1 2 3; do inside $attacker $ROGUE garp veth1 10.10.10.1; done; sleep 0.2\n"
         "[ \"$(inside $victim ip neigh show 10.10.10.1 | grep -o 'lladdr [0-9a-f:]*')\" = "
         "\"lladdr $gateway\" ] && echo victim-entry-intact\n"
         "inside $attacker $BUSYBOX ping -c 1 -W 1 10.10.10.2 >/dev/null || echo "
         "victim-unreachable\n"
-        "inside $victim $BUSYBOX ping -c 1 -W 1 10.10.10.1 >/dev/null && echo victim-pings\n"
-        "inside $attacker $BUSYBOX ping -c 1 -W 1 10.10.10.1 >/dev/null && echo attacker-pings\n");
+        "inside $victim $BUSYBOX ping -c 1 -W 5 10.10.10.1 >/dev/null && echo victim-pings\n"
+        "inside $attacker $BUSYBOX ping -c 1 -W 5 10.10.10.1 >/dev/null && echo attacker-pings\n");
     EXPECT_EQ(r.out,
               "isolated on\nisolated on\nvictim-pings\nvictim-entry-intact\nvictim-unreachable\n"
               "victim-pings\nattacker-pings\n")

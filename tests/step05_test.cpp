@@ -38,7 +38,7 @@ TEST_P(Step05, FirstContainerGets10_10_10_2OnVeth1) {
 }
 
 TEST_P(Step05, PingsTheGateway) {
-    const result r = in_fresh_network("echo 'ping -c 1 -W 1 10.10.10.1' | $STEP");
+    const result r = in_fresh_network("echo 'ping -c 1 -W 5 10.10.10.1' | $STEP");
     ASSERT_EQ(r.exit_status, 0) << r.err;
     EXPECT_NE(r.out.find("1 packets transmitted, 1 packets received, 0% packet loss"),
               std::string::npos)
