@@ -213,6 +213,9 @@ bool parent_is_gone(int parent_pidfd) {
     return parent_pidfd >= 0 && ::poll(&parent, 1, 0) > 0;
 }
 
+// In the child: the runtime's pidfd (close-on-exec), for arm_parent_death_signal().
+int runtime_pidfd = -1;
+
 // The first code that runs in the child, on the stack given to clone(2).
 int child_main(void* arg) {
     tell_sanitizer_about_the_child_stack();
@@ -220,10 +223,8 @@ int child_main(void* arg) {
     auto& start = *static_cast<child_start*>(arg);
     start.errors->close_in_child();
     try {
-        // The container must not outlive the runtime: the kernel kills it when we die. If the
-        // runtime died before this line, no signal will come, so look once.
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) throw_errno("set the parent-death signal");
-        if (parent_is_gone(start.parent_pidfd)) _exit(exit_runtime_failed);
+        runtime_pidfd = start.parent_pidfd;
+        arm_parent_death_signal();
         (*start.init)();
         throw std::logic_error("the child's set-up returned without executing a command");
     } catch (const std::exception& error) {
@@ -242,6 +243,13 @@ std::string describe_status(int wait_status) {
 }
 
 int status_of_the_last_killed_child() { return last_reaped_status; }
+
+void arm_parent_death_signal() {
+    // The container must not outlive the runtime: the kernel kills it when we die. If the
+    // runtime died before this line, no signal will come, so look once.
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) throw_errno("set the parent-death signal");
+    if (parent_is_gone(runtime_pidfd)) _exit(exit_runtime_failed);
+}
 
 int exit_status_of(int wait_status) {
     if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);

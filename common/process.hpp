@@ -42,6 +42,12 @@ class command_error : public std::system_error {
 // 127 when the command does not exist, 126 when it cannot be executed, 125 otherwise.
 child_failure failure_of(const std::exception& error);
 
+// Child side: the kernel sends the child SIGKILL when the runtime dies (PR_SET_PDEATHSIG);
+// if the runtime is already gone, the child exits now. clone() does this first; a credential
+// change (setresuid) makes the kernel forget it, so call it again after one. Throws
+// std::system_error.
+void arm_parent_death_signal();
+
 // Child side: replaces the child with `command` (searched on PATH), its environment
 // PS1, PATH and TERM (if the runtime has one), and no descriptors but 0, 1 and 2.
 // Throws command_error (or std::system_error before execve).

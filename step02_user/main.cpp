@@ -23,6 +23,8 @@ int main(int argc, char* argv[]) {
         nsp::process::child container = nsp::process::child::clone(namespaces, [&] {
             go_ahead.wait();  // until the uid/gid maps exist: before that we are nobody
             nsp::uts::init_from_child("ns-process");
+            // Last: the set-up above still ran with the runtime's own file access.
+            nsp::user::init_from_child();
             nsp::process::exec_command(options.command);
         });
 

@@ -26,6 +26,8 @@ int main(int argc, char* argv[]) {
             go_ahead.wait();  // until the uid/gid maps exist: before that we are nobody
             nsp::uts::init_from_child("ns-process");
             nsp::mount::init_from_child();  // private mounts, then a fresh /proc
+            // Last: the set-up above still ran with the runtime's own file access.
+            nsp::user::init_from_child();
             nsp::process::exec_command(options.command);
         });
 

@@ -30,6 +30,8 @@ int main(int argc, char* argv[]) {
             go_ahead.wait();  // until the maps exist and the network is ready
             nsp::uts::init_from_child("ns-process");
             nsp::rootfs::init_from_child(options.rootfs);  // /proc, /dev, /tmp, pivot_root
+            // Last: the set-up above still ran with the runtime's own file access.
+            nsp::user::init_from_child();
             nsp::process::exec_command(options.command);
         });
 

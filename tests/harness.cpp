@@ -318,6 +318,21 @@ std::string shell_prefix_for(as who) {
                : "";
 }
 
+std::string host_uid_of_container_root(as who) {
+    if (!running_as_root()) return std::to_string(geteuid());
+    if (who == as::rootless) return "65534";
+    std::ifstream entries("/etc/subuid");
+    for (std::string line; std::getline(entries, line);) {
+        std::istringstream fields(line);
+        std::string name, start, count;
+        if (std::getline(fields, name, ':') && std::getline(fields, start, ':') &&
+            std::getline(fields, count) && (name == "root" || name == "0") &&
+            std::stoul(count) >= 65536)
+            return start;
+    }
+    return "1879048192";
+}
+
 std::string cannot_run_as(as who) {
     if (who == as::root && !running_as_root())
         return "needs root (CI runs it as root); this run is uid " + std::to_string(geteuid());

@@ -125,6 +125,10 @@ bool running_as_root();
 // What starts a command as `who` in a shell script the tests run as root: "" for root, else
 // setpriv's words with a trailing space (the tests' rootless uid, as run() uses).
 std::string shell_prefix_for(as who);
+// The host uid that the container's root is for a run as `who`: the invoking user rootless
+// (65534 when the tests run as root); run by root, the first id of root's /etc/subuid entry,
+// else 1879048192 (common/user.cpp). Never 0.
+std::string host_uid_of_container_root(as who);
 // Why a run as `who` cannot happen here, or "" when it can.
 std::string cannot_run_as(as who);
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include "contained_root_tests.hpp"
 #include "harness.hpp"
 #include "signal_tests.hpp"
 
@@ -36,8 +37,7 @@ TEST_P(Step02, TheCommandStartsOnlyOnceTheMapsExist) {
 }
 
 TEST_P(Step02, MapsRootToTheInvokingUser) {
-    const std::string outside =
-        GetParam() == as::rootless && running_as_root() ? "65534" : std::to_string(geteuid());
+    const std::string outside = host_uid_of_container_root(GetParam());
     const result r = in_container({}, "cat /proc/self/uid_map /proc/self/gid_map\n");
     ASSERT_EQ(r.exit_status, 0) << r.err;
     const std::vector<std::string> maps = lines_of(r.out);
@@ -47,7 +47,7 @@ TEST_P(Step02, MapsRootToTheInvokingUser) {
         std::string inside, host, count;
         fields >> inside >> host >> count;
         EXPECT_EQ(inside, "0");
-        EXPECT_EQ(count, "1");
+        EXPECT_EQ(count, GetParam() == as::root && running_as_root() ? "65536" : "1");
         EXPECT_EQ(host, outside);
     }
 }
@@ -77,8 +77,7 @@ TEST_P(Step02, OutsideTheContainerBelongsToTheInvokingUser) {
     container.signal(SIGTERM);
     const result r = container.finish();
     EXPECT_EQ(r.exit_status, 128 + SIGTERM);
-    const std::string expected =
-        GetParam() == as::rootless && running_as_root() ? "65534" : std::to_string(geteuid());
+    const std::string expected = host_uid_of_container_root(GetParam());
     EXPECT_NE(status.find("Uid:\t" + expected + "\t" + expected), std::string::npos) << status;
 }
 
@@ -146,4 +145,6 @@ TEST(Step02Limits, ChrootIsNamedAsTheCause) {
 
 const nsp::test::step_under_test nsp::test::this_step{"step02_user", false, false};
 INSTANTIATE_TEST_SUITE_P(Step02, TiedToItsRuntime, ::testing::Values(as::root, as::rootless),
+                         user_name);
+INSTANTIATE_TEST_SUITE_P(Step02, ContainedRoot, ::testing::Values(as::root, as::rootless),
                          user_name);

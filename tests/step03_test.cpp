@@ -2,6 +2,7 @@
 // Runs as root and rootless.
 #include <gtest/gtest.h>
 
+#include "contained_root_tests.hpp"
 #include "harness.hpp"
 #include "signal_tests.hpp"
 #include "terminal_tests.hpp"
@@ -113,5 +114,7 @@ INSTANTIATE_TEST_SUITE_P(AsRootAndRootless, Step03, ::testing::Values(as::root, 
 
 const nsp::test::step_under_test nsp::test::this_step{"step03_mount", false, false};
 INSTANTIATE_TEST_SUITE_P(Step03, TiedToItsRuntime, ::testing::Values(as::root, as::rootless),
+                         user_name);
+INSTANTIATE_TEST_SUITE_P(Step03, ContainedRoot, ::testing::Values(as::root, as::rootless),
                          user_name);
 INSTANTIATE_TEST_SUITE_P(Step03, OnATerminal, ::testing::Values(as::root, as::rootless), user_name);

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "contained_root_tests.hpp"
 #include "harness.hpp"
 #include "signal_tests.hpp"
 #include "terminal_tests.hpp"
@@ -324,12 +325,15 @@ TEST_P(Step04, ARootfsWithoutAMountPointIsNamed) {
 // Root runs a container on a tree another user can write, who keeps swapping dev with a
 // symlink to a directory outside it while the container is set up (runc's CVE-2021-30465).
 // Every run either works or is refused; none creates or mounts anything outside the rootfs.
+// The container's root is not host root, so the target is one it may write (world-writable,
+// as /tmp is): anywhere else a file made by path would be refused, and the race not seen.
 TEST(Step04Race, SwappedMountPointsCreateNothingOutside) {
     if (const std::string reason = cannot_run_as(as::root); !reason.empty()) GTEST_SKIP() << reason;
     const std::shared_ptr<installation> copy = installation::get();
     const rootfs_copy rootfs("raced");
     const fs::path outside = copy->dir() / "raced-outside";
     fs::create_directory(outside);
+    fs::permissions(outside, fs::perms::all);
     const fs::path dev = rootfs.path() / "dev";
     const fs::path swap = rootfs.path() / "dev-swap";
     fs::create_directory_symlink(outside, swap);
@@ -413,5 +417,7 @@ TEST(Rootfs, BuildingItTwiceGivesTheSameTree) {
 
 const nsp::test::step_under_test nsp::test::this_step{"step04_rootfs", true, false};
 INSTANTIATE_TEST_SUITE_P(Step04, TiedToItsRuntime, ::testing::Values(as::root, as::rootless),
+                         user_name);
+INSTANTIATE_TEST_SUITE_P(Step04, ContainedRoot, ::testing::Values(as::root, as::rootless),
                          user_name);
 INSTANTIATE_TEST_SUITE_P(Step04, OnATerminal, ::testing::Values(as::root, as::rootless), user_name);

@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "contained_root_tests.hpp"
 #include "harness.hpp"
 #include "signal_tests.hpp"
 #include "terminal_tests.hpp"
@@ -250,5 +251,7 @@ TEST(Step05SetUp, AKilledHelperAndADeadContainerAreReportedAsSuch) {
 
 const nsp::test::step_under_test nsp::test::this_step{"step05_network", true, true};
 INSTANTIATE_TEST_SUITE_P(Step05, TiedToItsRuntime, ::testing::Values(as::root, as::rootless),
+                         user_name);
+INSTANTIATE_TEST_SUITE_P(Step05, ContainedRoot, ::testing::Values(as::root, as::rootless),
                          user_name);
 INSTANTIATE_TEST_SUITE_P(Step05, OnATerminal, ::testing::Values(as::root, as::rootless), user_name);

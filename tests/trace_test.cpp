@@ -191,6 +191,18 @@ std::vector<expected_operation> maps_then_go_ahead(as who) {
     return ops;
 }
 
+// The child's last operations: started by root, it is host root (unmapped in its namespace)
+// until it makes itself root there; rootless, it already is, and changes no credentials.
+std::vector<expected_operation> credentials_then_exec(as who) {
+    std::vector<expected_operation> ops;
+    if (who == as::root)
+        ops = {{"container", "setresgid(0, 0, 0)"},
+               {"container", "setgroups(0, NULL)"},
+               {"container", "setresuid(0, 0, 0)"}};
+    ops.push_back({"container", "execvp(\"echo\""});
+    return ops;
+}
+
 class Step02Trace : public StepTrace {
   protected:
     Step02Trace() : StepTrace("step02_user") {}
@@ -206,9 +218,14 @@ TEST_P(Step02Trace, ShowsTheMapsWrittenBeforeTheChildGoesOn) {
         {"runtime", "user:["}};
     for (const auto& op : maps_then_go_ahead(GetParam()))
         ops.push_back(op);
-    ops.push_back({"container", "execvp(\"echo\""});
+    for (const auto& op : credentials_then_exec(GetParam()))
+        ops.push_back(op);
     const auto lines = expect_in_order(trace, ops, r.out);
     ASSERT_EQ(lines.size(), ops.size());
+    const bool changes_credentials =
+        std::any_of(trace.begin(), trace.end(),
+                    [](const trace_line& t) { return t.operation.starts_with("setres"); });
+    EXPECT_EQ(changes_credentials, GetParam() == as::root) << r.out;
     EXPECT_NE(lines[3].operation.find("/uid_map \"0 "), std::string::npos) << lines[3].operation;
     if (GetParam() == as::rootless) {
         EXPECT_NE(lines[4].operation.find("/setgroups \"deny\""), std::string::npos)
@@ -260,7 +277,8 @@ TEST_P(Step03Trace, ShowsTheMountsInTheChild) {
     ops.push_back({"container", "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE)"});
     ops.push_back(
         {"container", "mount(\"proc\", \"/proc\", \"proc\", MS_NOSUID|MS_NODEV|MS_NOEXEC)"});
-    ops.push_back({"container", "execvp(\"echo\""});
+    for (const auto& op : credentials_then_exec(GetParam()))
+        ops.push_back(op);
     EXPECT_EQ(expect_in_order(trace, ops, r.out).size(), ops.size());
     expect_container_lines(trace, r, true, "marker");
 }
@@ -295,7 +313,8 @@ TEST_P(Step04Trace, ShowsThePivotIntoTheRootfs) {
     ops.push_back({"container", "fchdir(rootfs)"});
     ops.push_back({"container", "pivot_root(\".\", \".\")"});
     ops.push_back({"container", "umount2(\".\", MNT_DETACH)"});
-    ops.push_back({"container", "execvp(\"echo\""});
+    for (const auto& op : credentials_then_exec(GetParam()))
+        ops.push_back(op);
     EXPECT_EQ(expect_in_order(trace, ops, r.out).size(), ops.size());
     expect_container_lines(trace, r, true, "marker");
 }
@@ -358,8 +377,9 @@ TEST_P(Step05Trace, RunsNetsetgoBeforeTheGoAhead) {
         {"netsetgo", "RTM_NEWROUTE default via 10.10.10.1 dev veth1"},
         {"runtime", "write(go_ahead"},
         {"container", "read(go_ahead"},
-        {"container", "pivot_root(\".\", \".\")"},
-        {"container", "execvp(\"echo\""}};
+        {"container", "pivot_root(\".\", \".\")"}};
+    for (const auto& op : credentials_then_exec(GetParam()))
+        ops.push_back(op);
     const auto lines = expect_in_order(trace, ops, r.out);
     ASSERT_EQ(lines.size(), ops.size());
     expect_container_lines(trace, r, true, "marker");
