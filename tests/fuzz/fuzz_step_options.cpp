@@ -1,6 +1,7 @@
 // Fuzzes the command line every step shares (common/options.hpp), as step05 has it: --rootfs
 // and --netsetgo besides --help and the command. The input is the argument list, words
-// separated by NUL bytes. --help and std::invalid_argument are the expected ways out.
+// separated by NUL bytes. --help, std::invalid_argument and an unusable --rootfs refused are
+// the expected ways out.
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -57,6 +58,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             return 0;
         } catch (const std::invalid_argument& error) {
             NSP_FUZZ_CHECK(std::string(error.what()).ends_with("(try --help)"), input);
+            return 0;
+        } catch (const std::runtime_error& error) {
+            // An unusable --rootfs, refused by rootfs::check before anything starts.
+            const std::string message = error.what();
+            NSP_FUZZ_CHECK(message.starts_with("open rootfs ") || message.starts_with("rootfs "),
+                           input);
             return 0;
         }
         const std::string where = input + "\n  parsed: " + describe(parsed);
