@@ -71,11 +71,12 @@ TEST_P(Step05, NetworkNamespaceDiffersFromTheHosts) {
 
 // Shell text that holds containers open: they block reading the fifo $HOLD until the
 // script runs release; their output goes to the fifo $READY, which the script reads.
-// Blocking reads on pipes, no sleeps.
+// Blocking reads on pipes, no sleeps. The fifos' names are removed once the script holds
+// them open (the containers reopen $HOLD through /proc), so a killed run leaves none behind.
 const char* const hold_and_ready =
     "HOLD=/tmp/nsp-hold-$$; READY=/tmp/nsp-ready-$$; mkfifo $HOLD $READY\n"
-    "exec 3<>$READY 4<>$HOLD\n"
-    "release() { exec 4>&-; wait; rm -f $HOLD $READY; }\n";
+    "exec 3<>$READY 4<>$HOLD; rm -f $HOLD $READY; HOLD=/proc/$$/fd/4\n"
+    "release() { exec 4>&-; wait; }\n";
 
 // The kernel deletes the host end when the container's namespace is freed, a moment after
 // the container exits: wait for that, bounded.
