@@ -151,8 +151,9 @@ result patched_tree::build(const std::vector<std::string>& targets) {
     std::string command = quoted(NSP_CMAKE_COMMAND) + " --build " + quoted(build_) + " -j" +
                           std::to_string(std::max(1U, std::thread::hardware_concurrency())) +
                           " --target rootfs";
+    // Appended in two steps: GCC 12 at -O3 reads `" " + std::string&&` as a restrict overlap.
     for (const std::string& target : targets)
-        command += " " + quoted(target);
+        command.append(" ").append(quoted(target));
     return shell(command);
 }
 
