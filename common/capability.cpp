@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "error.hpp"
+#include "hints.hpp"
 
 namespace nsp::capability {
 
@@ -29,7 +30,8 @@ void set(uint64_t permitted, uint64_t effective) {
         data[i].permitted = static_cast<uint32_t>(permitted >> (32 * i));
         data[i].effective = static_cast<uint32_t>(effective >> (32 * i));
     }
-    if (::syscall(SYS_capset, &header, data) != 0) throw_errno("limit our capabilities");
+    if (::syscall(SYS_capset, &header, data) != 0)
+        throw_errno("limit our capabilities", hints::netsetgo_needs_root);
 }
 
 }  // namespace nsp::capability

@@ -1,14 +1,25 @@
-// Errors and the hints that explain them.
+// Errors, and the hints that explain them.
 //
-// Every wrapper in common/ throws std::system_error whose what() names the operation and its
-// argument ("mount proc on /x/proc: Operation not permitted"), so one line tells the story.
-// hint_for() is the one place that knows the usual causes behind an errno.
+// Every wrapper in common/ throws nsp::error, a std::system_error whose what() names the
+// operation and its argument ("mount proc on /x/proc: Operation not permitted"), so one line
+// tells the story. Where a failure has a usual cause, the call site that throws attaches the
+// advice for it (a `hint`, from hints.hpp), as bubblewrap does where it dies: rewording a
+// message never loses its hint.
+//
+// A system call and its error are one statement, as in crun:
+//
+//     checked(::fchdir(fd), [] { return "fchdir(rootfs)"; }, "chdir " + path);
+//
+// reports the call to --trace (the lambda spells it as C and runs only when tracing) and
+// throws for errno when it returned -1.
 #pragma once
 
 #include <cerrno>
 #include <string>
 #include <string_view>
 #include <system_error>
+
+#include "trace.hpp"
 
 namespace nsp {
 
@@ -17,20 +28,49 @@ inline constexpr int exit_runtime_failed = 125;  // bad option, missing rootfs, 
 inline constexpr int exit_cannot_execute = 126;  // the command exists but cannot be executed
 inline constexpr int exit_not_found = 127;       // the command does not exist
 
-// Throws std::system_error for the current errno; `what` names the operation and its argument.
-// With --trace, the failure is the trace's last line first (trace.hpp).
-[[noreturn]] void throw_errno(const std::string& what);
-// Throws std::system_error for error code `err` (an errno value), likewise traced.
-[[noreturn]] void throw_error(int err, const std::string& what);
+// The advice for error `err` at one call site, or "" when no usual cause is known.
+using hint = std::string (*)(int err);
+
+// What every wrapper throws: the operation ("mount proc on /proc"), the errno, and the advice
+// of the call site that threw it.
+class error : public std::system_error {
+  public:
+    error(int err, const std::string& operation, std::string hint = {});
+    const std::string& operation() const noexcept { return operation_; }
+    const std::string& hint() const noexcept { return hint_; }
+
+  private:
+    std::string operation_, hint_;
+};
+
+// Throws nsp::error for the current errno; `operation` names what was being done and its
+// argument, `advice` explains the usual causes. With --trace, the failure is the trace's last
+// line first.
+[[noreturn]] void throw_errno(std::string_view operation, hint advice = nullptr);
+// Throws nsp::error for error code `err` (an errno value), likewise traced.
+[[noreturn]] void throw_error(int err, std::string_view operation, hint advice = nullptr);
+
+// One system call: reports it to the trace (`call` returns it as C source and runs only when
+// tracing) and, when `result` is -1, throws nsp::error for errno. Returns `result`.
+template <class Call>
+long checked(long result, Call&& call, std::string_view operation, hint advice = nullptr) {
+    trace::call(result, call);
+    if (result == -1) throw_errno(operation, advice);
+    return result;
+}
 
 // The operation a std::system_error names, without the ": reason" that what() appends.
 std::string operation_of(const std::system_error& error);
+// The hint an exception carries, or "".
+std::string hint_of(const std::exception& error);
 
-// The advice for a failure, or "" when no usual cause is known. `program` is the
-// step's name (e.g. "step01_uts"), so the hint can say which step to use instead.
-std::string hint_for(std::string_view program, int err, std::string_view what);
+// The program the hints speak for ("step02_user", "netsetgo"): set once by main.
+void set_program_name(std::string_view program);
+const std::string& program_name();
 
-// Prints "program: what" to stderr, then "program: hint: ..." when hint_for() knows one.
-void report_error(std::string_view program, int err, std::string_view what);
+// Prints "program: what[: strerror(err)]" to stderr, then "program: hint: ..." when `hint` is
+// not empty.
+void report_error(std::string_view program, int err, std::string_view what,
+                  std::string_view hint = {});
 
 }  // namespace nsp

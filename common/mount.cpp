@@ -3,7 +3,7 @@
 #include <sys/mount.h>
 
 #include "error.hpp"
-#include "trace.hpp"
+#include "hints.hpp"
 
 namespace nsp::mount {
 
@@ -25,18 +25,21 @@ std::string flag_names(unsigned long flags) {
     return text.empty() ? "0" : text;
 }
 
-// mount(2) as the trace shows it; a null argument is NULL, and no data is left out.
-int traced_mount(const char* source, const std::string& target, const char* type,
-                 unsigned long flags, const char* data) {
-    const int result = ::mount(source, target.c_str(), type, flags, data);
-    trace::call(result, [&] {
-        const auto arg = [](const char* text) {
-            return text != nullptr ? trace::quoted(text) : std::string("NULL");
-        };
-        return "mount(" + arg(source) + ", " + trace::quoted(target) + ", " + arg(type) + ", " +
-               flag_names(flags) + (data != nullptr ? ", " + trace::quoted(data) : "") + ")";
-    });
-    return result;
+// mount(2), traced as C (a null argument is NULL, and no data is left out); throws
+// nsp::error naming `operation` when it fails.
+void checked_mount(const char* source, const std::string& target, const char* type,
+                   unsigned long flags, const char* data, const std::string& operation,
+                   hint advice = nullptr) {
+    checked(
+        ::mount(source, target.c_str(), type, flags, data),
+        [&] {
+            const auto arg = [](const char* text) {
+                return text != nullptr ? trace::quoted(text) : std::string("NULL");
+            };
+            return "mount(" + arg(source) + ", " + trace::quoted(target) + ", " + arg(type) + ", " +
+                   flag_names(flags) + (data != nullptr ? ", " + trace::quoted(data) : "") + ")";
+        },
+        operation, advice);
 }
 
 std::string fd_path(const target_fd& target) {
@@ -51,34 +54,33 @@ std::string fd_path(const target_fd& target) {
 // still does is cut the other direction: without it, the host's later mounts keep arriving in
 // the container (Step03.MountsDoNotPropagateEitherWayWhenTheHostsAreShared).
 void make_private() {
-    if (traced_mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
-        throw_errno("make the mounts under / private");
+    checked_mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr,
+                  "make the mounts under / private");
 }
 
 void mount_proc(const std::string& target) {
-    if (traced_mount("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
-        throw_errno("mount proc on " + target);
+    checked_mount("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr,
+                  "mount proc on " + target, hints::mounting_proc);
 }
 
 void mount_proc(const target_fd& target) {
-    if (traced_mount("proc", fd_path(target), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) !=
-        0)
-        throw_errno("mount proc on " + target.name);
+    checked_mount("proc", fd_path(target), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr,
+                  "mount proc on " + target.name, hints::mounting_proc);
 }
 
 void bind(const std::string& source, const std::string& target) {
-    if (traced_mount(source.c_str(), target, nullptr, MS_BIND | MS_REC, nullptr) != 0)
-        throw_errno("bind-mount " + source + " on " + target);
+    checked_mount(source.c_str(), target, nullptr, MS_BIND | MS_REC, nullptr,
+                  "bind-mount " + source + " on " + target);
 }
 
 void bind(const std::string& source, const target_fd& target) {
-    if (traced_mount(source.c_str(), fd_path(target), nullptr, MS_BIND | MS_REC, nullptr) != 0)
-        throw_errno("bind-mount " + source + " on " + target.name);
+    checked_mount(source.c_str(), fd_path(target), nullptr, MS_BIND | MS_REC, nullptr,
+                  "bind-mount " + source + " on " + target.name);
 }
 
 void mount_tmpfs(const target_fd& target, unsigned long flags, const std::string& data) {
-    if (traced_mount("tmpfs", fd_path(target), "tmpfs", flags, data.c_str()) != 0)
-        throw_errno("mount tmpfs on " + target.name);
+    checked_mount("tmpfs", fd_path(target), "tmpfs", flags, data.c_str(),
+                  "mount tmpfs on " + target.name);
 }
 
 void init_from_child() {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "error.hpp"
+#include "hints.hpp"
 #include "process.hpp"
 #include "trace.hpp"
 
@@ -18,9 +19,10 @@ namespace bp = boost::process::v2;
 namespace nsp::net {
 
 void init_from_parent(pid_t child, const std::string& netsetgo) {
-    const int usable = ::access(netsetgo.c_str(), X_OK);
-    trace::call(usable, [&] { return "access(" + trace::quoted(netsetgo) + ", X_OK)"; });
-    if (usable != 0) throw_errno("run netsetgo " + netsetgo);
+    checked(
+        ::access(netsetgo.c_str(), X_OK),
+        [&] { return "access(" + trace::quoted(netsetgo) + ", X_OK)"; }, "run netsetgo " + netsetgo,
+        hints::running_netsetgo);
     std::vector<std::string> args{"--pid", std::to_string(child)};
     // One trace for both programs: netsetgo counts its times from our start.
     if (trace::enabled())

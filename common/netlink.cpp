@@ -14,7 +14,7 @@
 #include <memory>
 
 #include "error.hpp"
-#include "trace.hpp"
+#include "hints.hpp"
 
 namespace nsp::netlink {
 
@@ -51,8 +51,9 @@ int errno_of(int nl_error) {
     }
 }
 
+// Without CAP_NET_ADMIN the kernel refuses every change (EPERM): netsetgo is not root.
 [[noreturn]] void throw_nl(int nl_error, const std::string& what) {
-    throw_error(errno_of(nl_error), what);
+    throw_error(errno_of(nl_error), what, hints::netsetgo_needs_root);
 }
 
 // Reports a request to the trace, named as `ip` would name it ("RTM_NEWADDR 10.10.10.2/24 dev
@@ -194,7 +195,7 @@ bool create_veth_pair(const socket& socket, const std::string& name, int master,
     if (error == -NLE_EXIST && find_link(socket, name)) return false;
     if (error < 0)
         throw_error(socket.kernel_error() != 0 ? socket.kernel_error() : errno_of(error),
-                    "create veth pair " + name + " <-> " + peer_name);
+                    "create veth pair " + name + " <-> " + peer_name, hints::netsetgo_needs_root);
     return true;
 }
 
@@ -216,7 +217,7 @@ void isolate_bridge_port(const socket& socket, int index) {
     traced(error, [&] { return "RTM_SETLINK bridge port " + name_of(index) + " isolated on"; });
     if (error < 0)
         throw_error(socket.kernel_error() != 0 ? socket.kernel_error() : errno_of(error),
-                    "isolate bridge port " + std::to_string(index));
+                    "isolate bridge port " + std::to_string(index), hints::netsetgo_needs_root);
 }
 
 void delete_link(const socket& socket, const std::string& name) {

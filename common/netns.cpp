@@ -7,7 +7,7 @@
 #include <string>
 
 #include "error.hpp"
-#include "trace.hpp"
+#include "hints.hpp"
 
 namespace nsp::netns {
 
@@ -20,7 +20,8 @@ in_network_namespace::in_network_namespace(int netns)
         return "setns(" + trace::target_of(netns) + ", CLONE_NEWNET): " + before + " -> " +
                trace::namespace_of("self", "net");
     });
-    if (result != 0) throw_errno("enter the container's network namespace");
+    if (result != 0)
+        throw_errno("enter the container's network namespace", hints::netsetgo_needs_root);
 }
 
 in_network_namespace::~in_network_namespace() {
@@ -33,7 +34,7 @@ bool write_ipv6_setting(const std::string& link, const std::string& key, const s
     if (::access("/proc/sys/net/ipv6", F_OK) != 0 && errno == ENOENT) return false;
     const std::string path = "/proc/sys/net/ipv6/conf/" + link + "/" + key;
     const unique_fd file(::open(path.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
-    if (!file) throw_errno("open " + path);
+    if (!file) throw_errno("open " + path, hints::netsetgo_needs_root);
     const ssize_t written = ::write(file.get(), value.data(), value.size());
     trace::call(written < 0 ? -1 : 0, [&] { return "write " + path + " " + trace::quoted(value); });
     if (written != static_cast<ssize_t>(value.size()))

@@ -71,9 +71,11 @@ void command_line::add_netsetgo_option() { netsetgo_ = true; }
 options command_line::parse(int argc, const char* const argv[]) const {
     options parsed;
     po::options_description visible("Options");
-    bool trace = false;
+    bool trace = false, trace_all = false;
     visible.add_options()("help,h", "print this help and exit")(
-        "trace", po::bool_switch(&trace), "print each namespace operation to stderr as it happens");
+        "trace", po::bool_switch(&trace),
+        "print each namespace operation to stderr as it happens (--trace=all: with every "
+        "device node and netlink lookup)");
     if (rootfs_)
         visible.add_options()("rootfs", po::value(&parsed.rootfs)->default_value(NSP_ROOTFS_DIR),
                               "the root filesystem to pivot into");
@@ -83,7 +85,8 @@ options command_line::parse(int argc, const char* const argv[]) const {
             po::value(&parsed.netsetgo)->default_value(beside_this_executable("netsetgo")),
             "the network helper (setuid root to run rootless)");
     po::options_description all;
-    all.add(visible).add_options()("command", po::value(&parsed.command));
+    all.add(visible).add_options()("command", po::value(&parsed.command))(
+        "trace=all", po::bool_switch(&trace_all));
     const po::variables_map values = parse_argv(argc, argv, all, "command");
 
     if (values.count("help") != 0) {
@@ -98,7 +101,7 @@ options command_line::parse(int argc, const char* const argv[]) const {
              << "  127 if it does not exist.\n";
         throw help_requested(help.str());
     }
-    if (trace) trace::enable(program_);
+    if (trace || trace_all) trace::enable(trace_all ? trace::level::all : trace::level::steps);
     // Checked here, before any namespace or network exists, so a typo changes nothing.
     if (rootfs_) rootfs::check(parsed.rootfs);
     if (parsed.command.empty()) parsed.command = {"/bin/sh"};
@@ -113,6 +116,13 @@ po::variables_map parse_argv(int argc, const char* const argv[],
     parser.options(options).style(
         (po::command_line_style::unix_style & ~po::command_line_style::allow_guessing) |
         po::command_line_style::allow_long_disguise);
+    // "--trace=all" is a switch of its own, not --trace with a value: Boost would otherwise
+    // take the next word ("--trace ls") as the value.
+    parser.extra_parser([](const std::string& word) {
+        return word == "--trace=all" || word == "-trace=all"
+                   ? std::pair<std::string, std::string>("trace=all", "")
+                   : std::pair<std::string, std::string>();
+    });
     po::positional_options_description positional;
     if (command_name != nullptr) {
         positional.add(command_name, -1);

@@ -20,7 +20,7 @@
 
 #include "error.hpp"
 #include "fd.hpp"
-#include "trace.hpp"
+#include "hints.hpp"
 
 namespace nsp::process {
 
@@ -247,7 +247,9 @@ int status_of_the_last_killed_child() { return last_reaped_status; }
 void arm_parent_death_signal() {
     // The container must not outlive the runtime: the kernel kills it when we die. If the
     // runtime died before this line, no signal will come, so look once.
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) throw_errno("set the parent-death signal");
+    checked(
+        prctl(PR_SET_PDEATHSIG, SIGKILL), [] { return "prctl(PR_SET_PDEATHSIG, SIGKILL)"; },
+        "set the parent-death signal");
     if (parent_is_gone(runtime_pidfd)) _exit(exit_runtime_failed);
 }
 
@@ -260,11 +262,12 @@ int exit_status_of(int wait_status) {
 child_failure failure_of(const std::exception& error) {
     if (const auto* command = dynamic_cast<const command_error*>(&error)) {
         const int err = command->code().value();
-        return {err == ENOENT ? exit_not_found : exit_cannot_execute, err, operation_of(*command)};
+        return {err == ENOENT ? exit_not_found : exit_cannot_execute, err, command->operation(),
+                command->hint()};
     }
     if (const auto* system = dynamic_cast<const std::system_error*>(&error))
-        return {exit_runtime_failed, system->code().value(), operation_of(*system)};
-    return {exit_runtime_failed, 0, error.what()};
+        return {exit_runtime_failed, system->code().value(), operation_of(*system), hint_of(error)};
+    return {exit_runtime_failed, 0, error.what(), ""};
 }
 
 void exec_command(const std::vector<std::string>& command) {
@@ -296,9 +299,12 @@ void exec_command(const std::vector<std::string>& command) {
     // Written before the call: when it works, nothing of ours runs after it.
     if (trace::enabled()) trace::note(describe());
     execvp(argv[0], argv.data());
+    const int err = errno;
     trace::call(-1, describe);
-    trace::failed(errno, "execute " + command.front());
-    throw command_error(errno, std::system_category(), "execute " + command.front());
+    const std::string operation = "execute " + command.front();
+    const std::string hint = hints::executing_the_command(err);
+    trace::failed(err, operation, hint);
+    throw command_error(err, operation, hint);
 }
 
 child child::clone(int flags, std::function<void()> init) {
@@ -307,10 +313,12 @@ child child::clone(int flags, std::function<void()> init) {
     // Close-on-exec, like every pidfd: the command never sees it.
     const unique_fd self(static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0)));
     child_start start{&init, &errors, self.get()};
-    const pid_t pid =
-        ::clone(child_main, child_stack + sizeof child_stack, flags | SIGCHLD, &start);
-    trace::call(pid, [&] { return "clone(" + clone_flag_names(flags) + "|SIGCHLD)"; });
-    if (pid < 0) throw_errno("clone a child with " + clone_flag_names(flags));
+    const pid_t pid = static_cast<pid_t>(checked(
+        ::clone(child_main, child_stack + sizeof child_stack, flags | SIGCHLD, &start),
+        [&] { return "clone(" + clone_flag_names(flags) + "|SIGCHLD)"; },
+        "clone a child with " + clone_flag_names(flags),
+        (flags & CLONE_NEWUSER) != 0 ? hints::creating_a_user_namespace
+                                     : hints::creating_namespaces));
     trace_new_namespaces(pid, flags);
     errors.close_in_parent();
     start_forwarding_signals(pid, (flags & CLONE_NEWPID) != 0);

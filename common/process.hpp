@@ -16,6 +16,7 @@
 #include <system_error>
 #include <vector>
 
+#include "error.hpp"
 #include "sync.hpp"
 #include "terminal.hpp"
 
@@ -33,9 +34,9 @@ std::string describe_status(int wait_status);
 int status_of_the_last_killed_child();
 
 // A failure to start the command itself (execve), as opposed to a failure in set-up.
-class command_error : public std::system_error {
+class command_error : public error {
   public:
-    using std::system_error::system_error;
+    using error::error;
 };
 
 // The exit status for a failure in the child before its command ran:

@@ -18,8 +18,8 @@
 
 #include "error.hpp"
 #include "fd.hpp"
+#include "hints.hpp"
 #include "mount.hpp"
-#include "trace.hpp"
 
 namespace nsp::rootfs {
 
@@ -46,27 +46,29 @@ mount::target_fd open_beneath(const unique_fd& rootfs, const std::string& new_ro
     how.flags = flags | O_DIRECTORY | O_CLOEXEC;
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
     const long fd = ::syscall(SYS_openat2, rootfs.get(), name, &how, sizeof how);
-    trace::call(fd, [&] {
-        return "openat2(rootfs, " + trace::quoted(name) + ", " +
-               (flags == O_PATH ? "O_PATH" : "O_RDONLY") +
-               "|O_DIRECTORY, RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS)";
-    });
     const std::string path = new_root + "/" + name;
     if (fd < 0 && errno == ELOOP) throw symlink_refused(path);
-    if (fd < 0) throw_errno("open mount point " + path);
+    checked(
+        fd,
+        [&] {
+            return "openat2(rootfs, " + trace::quoted(name) + ", " +
+                   (flags == O_PATH ? "O_PATH" : "O_RDONLY") +
+                   "|O_DIRECTORY, RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS)";
+        },
+        "open mount point " + path);
     return {unique_fd(static_cast<int>(fd)), path};
 }
 
 // A device of the host shown as `name` in the /dev being built: bind-mounted onto an empty
 // file made for it. O_EXCL: the file is new, in our own tmpfs.
 void bind_device(const std::string& device, const mount::target_fd& dev, const char* name) {
+    const std::string path = dev.name + "/" + name;
     const int fd = ::openat(dev.fd.get(), name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
-    trace::call(fd, [&] {
-        return "openat(dev, " + trace::quoted(name) + ", O_CREAT|O_EXCL|O_WRONLY, 0666)";
-    });
-    const mount::target_fd node{unique_fd(fd), dev.name + "/" + name};
-    if (!node.fd) throw_errno("create " + node.name);
-    mount::bind(device, node);
+    checked(
+        fd,
+        [&] { return "openat(dev, " + trace::quoted(name) + ", O_CREAT|O_EXCL|O_WRONLY, 0666)"; },
+        "create " + path);
+    mount::bind(device, mount::target_fd{unique_fd(fd), path});
 }
 
 // The path of the terminal on fd 0 (/dev/pts/3), or "" when fd 0 is not a terminal.
@@ -121,28 +123,26 @@ void mount_private_tmp(const unique_fd& rootfs, const std::string& new_root) {
 // leaves /.pivot_root behind. pivot_root(".", ".") (as runc and crun do) needs no directory:
 // the old root ends up stacked on top of the new one, and unmounting "." detaches it.
 void pivot_into(const unique_fd& rootfs, const std::string& new_root) {
-    const int entered = ::fchdir(rootfs.get());
-    trace::call(entered, [] { return std::string("fchdir(rootfs)"); });
-    if (entered != 0) throw_errno("chdir " + new_root);
-    const long pivoted = ::syscall(SYS_pivot_root, ".", ".");
-    trace::call(pivoted, [] { return std::string(R"(pivot_root(".", "."))"); });
-    if (pivoted != 0) throw_errno("pivot_root into " + new_root);
+    checked(
+        ::fchdir(rootfs.get()), [] { return "fchdir(rootfs)"; }, "chdir " + new_root);
+    checked(
+        ::syscall(SYS_pivot_root, ".", "."), [] { return R"(pivot_root(".", "."))"; },
+        "pivot_root into " + new_root, hints::pivoting_root);
     // MNT_DETACH: the old root is still busy (our own open files live there).
-    const int detached = ::umount2(".", MNT_DETACH);
-    trace::call(detached, [] { return std::string(R"(umount2(".", MNT_DETACH))"); });
-    if (detached != 0) throw_errno("detach the old root");
-    const int at_root = ::chdir("/");
-    trace::call(at_root, [] { return std::string(R"(chdir("/"))"); });
-    if (at_root != 0) throw_errno("chdir /");
+    checked(
+        ::umount2(".", MNT_DETACH), [] { return R"(umount2(".", MNT_DETACH))"; },
+        "detach the old root");
+    checked(
+        ::chdir("/"), [] { return R"(chdir("/"))"; }, "chdir /");
 }
 
 }  // namespace
 
 void check(const std::string& new_root) {
     struct stat status {};
-    const int result = ::stat(new_root.c_str(), &status);
-    trace::call(result, [&] { return "stat(" + trace::quoted(new_root) + ")"; });
-    if (result != 0) throw_errno("open rootfs " + new_root);
+    checked(
+        ::stat(new_root.c_str(), &status), [&] { return "stat(" + trace::quoted(new_root) + ")"; },
+        "open rootfs " + new_root, hints::opening_the_rootfs);
     if (!S_ISDIR(status.st_mode)) throw_error(ENOTDIR, "open rootfs " + new_root);
     // Pivoting into the host's own / would change nothing: the whole host, writable, would be
     // the container's filesystem.
@@ -174,10 +174,10 @@ void init_from_child(const std::string& new_root_path) {
     mount::bind(new_root, new_root);
     // Opened after the bind, so it is the root of the new mount, and every mount point below
     // is reached through it, never by a path the rootfs's owner can redirect.
-    const int fd = ::open(new_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    trace::call(fd, [&] { return "open(" + trace::quoted(new_root) + ", O_PATH|O_DIRECTORY)"; });
-    const unique_fd rootfs(fd);
-    if (!rootfs) throw_errno("open rootfs " + new_root);
+    const unique_fd rootfs(static_cast<int>(checked(
+        ::open(new_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC),
+        [&] { return "open(" + trace::quoted(new_root) + ", O_PATH|O_DIRECTORY)"; },
+        "open rootfs " + new_root)));
     // Files made in a filesystem mounted in this user namespace (the /dev and /tmp tmpfs) need
     // an owner mapped in it. A container started by root maps its root to an unprivileged id
     // outside (user.cpp), and until user::init_from_child the runtime's host root is unmapped

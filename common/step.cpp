@@ -11,6 +11,7 @@
 namespace nsp {
 
 int run_step(std::string_view program, const std::function<int()>& body) {
+    set_program_name(program);
     try {
         return body();
     } catch (const help_requested& help) {
@@ -22,11 +23,11 @@ int run_step(std::string_view program, const std::function<int()>& body) {
         report_error(program, 0, std::string(died.what()) + " (" + status + ")");
         return exit_runtime_failed;
     } catch (const process::child_failed& failed) {
-        report_error(program, failed.failure.error, failed.failure.what);
+        report_error(program, failed.failure.error, failed.failure.what, failed.failure.hint);
         return failed.failure.exit_status;
     } catch (const std::exception& error) {
         const child_failure failure = process::failure_of(error);
-        report_error(program, failure.error, failure.what);
+        report_error(program, failure.error, failure.what, failure.hint);
         return failure.exit_status;
     }
 }

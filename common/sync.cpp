@@ -15,8 +15,14 @@ namespace nsp {
 namespace {
 
 void make_pipe(unique_fd& read_end, unique_fd& write_end, const char* name) {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) throw_errno(std::string("create the ") + name + " pipe");
+    int fds[2] = {-1, -1};
+    checked(
+        pipe2(fds, O_CLOEXEC),
+        [&] {
+            return "pipe2([" + std::to_string(fds[0]) + ", " + std::to_string(fds[1]) +
+                   "], O_CLOEXEC): the " + name + " pipe";
+        },
+        std::string("create the ") + name + " pipe");
     read_end.reset(fds[0]);
     write_end.reset(fds[1]);
 }
@@ -26,7 +32,15 @@ struct failure_record {
     int exit_status;
     int error;
     char what[512];
+    char hint[2048];
 };
+
+template <size_t Size>
+void copy_truncated(char (&to)[Size], const std::string& from) {
+    const size_t length = std::min(from.size(), Size - 1);
+    std::memcpy(to, from.data(), length);
+    to[length] = '\0';
+}
 
 ssize_t read_retrying(int fd, void* buffer, size_t size) {
     ssize_t n;
@@ -65,9 +79,9 @@ void go_ahead_pipe::wait() {
 error_pipe::error_pipe() { make_pipe(read_end_, write_end_, "error"); }
 
 void error_pipe::send(const child_failure& failure) noexcept {
-    failure_record record{failure.exit_status, failure.error, {}};
-    const size_t length = std::min(failure.what.size(), sizeof record.what - 1);
-    std::memcpy(record.what, failure.what.data(), length);
+    failure_record record{failure.exit_status, failure.error, {}, {}};
+    copy_truncated(record.what, failure.what);
+    copy_truncated(record.hint, failure.hint);
     [[maybe_unused]] const ssize_t ignored = ::write(write_end_.get(), &record, sizeof record);
 }
 
@@ -78,7 +92,8 @@ std::optional<child_failure> error_pipe::receive() {
     if (n < 0) throw_errno("read the child's error pipe");
     if (n != sizeof record) return std::nullopt;  // closed by execve: the command started
     record.what[sizeof record.what - 1] = '\0';
-    return child_failure{record.exit_status, record.error, record.what};
+    record.hint[sizeof record.hint - 1] = '\0';
+    return child_failure{record.exit_status, record.error, record.what, record.hint};
 }
 
 }  // namespace nsp

@@ -45,6 +45,7 @@ struct child_failure {
     int exit_status;   // 125, 126 or 127
     int error;         // errno, or 0 when `what` says it all
     std::string what;  // the operation: "sethostname ns-process"
+    std::string hint;  // the advice the call site attached, or ""
 };
 
 // Child → parent: the child's failure before exec. The write end is close-on-exec, so a

@@ -7,14 +7,12 @@
 #include <cstring>
 #include <ctime>
 
-#include "error.hpp"
 #include "fd.hpp"
 
 namespace nsp::trace {
 
 namespace {
 
-std::string program_name;
 std::int64_t start = 0;
 std::string side = "runtime";
 std::string pid_label;
@@ -47,17 +45,16 @@ void write_line(std::string_view text) {
 
 }  // namespace
 
-void enable(std::string_view program, std::int64_t start_ns) {
-    program_name = program;
+void enable(level shown, std::int64_t start_ns) {
     start = start_ns != 0 ? start_ns : now_ns();
     pid_label = std::to_string(::getpid());
-    detail::on = true;
+    detail::shown = shown;
 }
 
 std::int64_t start_ns() { return start; }
 
 void become_container() {
-    if (!detail::on) return;
+    if (!enabled()) return;
     side = "container";
     // "NSpid:\t4243\t1": our pid in each pid namespace from the one /proc belongs to (still
     // the host's) down to our own.
@@ -87,7 +84,11 @@ void become_netsetgo() {
 }
 
 void note(std::string_view text) {
-    if (detail::on) write_line(text);
+    if (enabled()) write_line(text);
+}
+
+void detail_note(std::string_view text) {
+    if (all()) write_line(text);
 }
 
 void detail::report_call(const std::string& call, long result) {
@@ -98,15 +99,14 @@ void detail::report_call(const std::string& call, long result) {
     write_line(result == 0 ? call : call + " = " + std::to_string(result));
 }
 
-void failed(int err, std::string_view what) {
-    if (!detail::on) return;
+void failed(int err, std::string_view what, std::string_view hint) {
+    if (!enabled()) return;
     const char* name = ::strerrorname_np(err);
     std::string line = failed_call.empty() ? std::string(what) + ":" : failed_call + " = -1";
     line += ' ';
     line += name != nullptr ? std::string(name) : std::to_string(err);
     line += std::string(" (") + std::strerror(err) + ")";
-    if (const std::string hint = hint_for(program_name, err, what); !hint.empty())
-        line += "; hint: " + hint;
+    if (!hint.empty()) line.append("; hint: ").append(hint);
     failed_call.clear();
     write_line(line);
 }

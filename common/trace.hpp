@@ -10,6 +10,10 @@
 // call with its real arguments. A failed call ends the trace with its errno name and the hint
 // the program prints anyway.
 //
+// `--trace` shows the operations that make the container, in order; `--trace=all` adds the
+// details that repeat (each device node of /dev, each netlink lookup), which `--trace` sums
+// up in one line per kind.
+//
 // The wrapper that names an operation for its error message is the one place that reports
 // it here. When tracing is off (the default) a report costs one test of a flag: the text is
 // only built when it is printed. Every line is one write(2) straight to fd 2, never
@@ -25,15 +29,20 @@
 
 namespace nsp::trace {
 
+// How much --trace shows.
+enum class level { off, steps, all };
+
 namespace detail {
-inline bool on = false;
+inline level shown = level::off;
 void report_call(const std::string& call, long result);
 }  // namespace detail
 
-// Turns tracing on for this process and the children it clones; `program` names the step
-// for the hints. Times count from `start_ns` (CLOCK_MONOTONIC), or from now when it is 0.
-void enable(std::string_view program, std::int64_t start_ns = 0);
-inline bool enabled() noexcept { return detail::on; }
+// Turns tracing on for this process and the children it clones: `steps` for --trace, `all`
+// for --trace=all. Times count from `start_ns` (CLOCK_MONOTONIC), or from now when it is 0.
+void enable(level shown, std::int64_t start_ns = 0);
+inline bool enabled() noexcept { return detail::shown != level::off; }
+// True when the details are shown too (--trace=all).
+inline bool all() noexcept { return detail::shown == level::all; }
 // The CLOCK_MONOTONIC instant the times count from (passed on to netsetgo).
 std::int64_t start_ns();
 
@@ -52,15 +61,26 @@ void note(std::string_view text);
 // (`mount("proc", "/proc", "proc", MS_NOSUID)`) and runs only when tracing. Keeps errno.
 template <class Describe>
 void call(long result, Describe&& describe) {
-    if (!detail::on) return;
+    if (!enabled()) return;
     const int saved = errno;
     detail::report_call(describe(), result);
     errno = saved;
 }
+// The same for a detail that --trace sums up elsewhere: shown in full only by --trace=all,
+// but a failed one always (its line is the one that explains the error).
+template <class Describe>
+void detail_call(long result, Describe&& describe) {
+    if (!enabled() || (result != -1 && !all())) return;
+    const int saved = errno;
+    detail::report_call(describe(), result);
+    errno = saved;
+}
+// A detail line with no call syntax, for --trace=all only.
+void detail_note(std::string_view text);
 
 // Called by throw_error(): prints the failed call (or `what`, when no call failed just
-// before) with the errno name, its message and the hint for it.
-void failed(int err, std::string_view what);
+// before) with the errno name, its message and `hint`.
+void failed(int err, std::string_view what, std::string_view hint);
 
 // Argument spelling for `describe`: a C string literal ("/proc", with \" and \\ escaped).
 std::string quoted(std::string_view text);

@@ -11,7 +11,6 @@
 #include "error.hpp"
 #include "fd.hpp"
 #include "process.hpp"
-#include "trace.hpp"
 
 namespace nsp::user {
 
@@ -20,12 +19,13 @@ namespace {
 void write_proc_file(pid_t child, const char* name, const std::string& content) {
     const std::string path = "/proc/" + std::to_string(child) + "/" + name;
     const unique_fd file(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-    const ssize_t written = file ? ::write(file.get(), content.data(), content.size()) : -1;
-    trace::call(written == static_cast<ssize_t>(content.size()) ? 0 : -1,
-                [&] { return "write " + path + " " + trace::quoted(content); });
     if (!file) throw_errno("open " + path);
-    if (written != static_cast<ssize_t>(content.size()))
-        throw_errno("write '" + content + "' to " + path);
+    const ssize_t written = ::write(file.get(), content.data(), content.size());
+    if (written >= 0 && written != static_cast<ssize_t>(content.size())) errno = EIO;
+    checked(
+        written == static_cast<ssize_t>(content.size()) ? 0 : -1,
+        [&] { return "write " + path + " " + trace::quoted(content); },
+        "write '" + content + "' to " + path);
 }
 
 // How many ids a root-run container gets: 0..65535 inside, as podman and systemd-nspawn -U.
@@ -86,15 +86,15 @@ void init_from_child() {
     // Called before the maps exist, this fails (EINVAL) rather than let the command run as
     // unmapped host root, who still passes the owner check on every root-owned host file.
     if (getuid() == 0 && getgid() == 0) return;
-    const int gid_result = ::setresgid(0, 0, 0);
-    trace::call(gid_result, [] { return std::string("setresgid(0, 0, 0)"); });
-    if (gid_result != 0) throw_errno("setresgid to root of the user namespace");
-    const int groups_result = ::setgroups(0, nullptr);
-    trace::call(groups_result, [] { return std::string("setgroups(0, NULL)"); });
-    if (groups_result != 0) throw_errno("drop the supplementary groups");
-    const int uid_result = ::setresuid(0, 0, 0);
-    trace::call(uid_result, [] { return std::string("setresuid(0, 0, 0)"); });
-    if (uid_result != 0) throw_errno("setresuid to root of the user namespace");
+    checked(
+        ::setresgid(0, 0, 0), [] { return "setresgid(0, 0, 0)"; },
+        "setresgid to root of the user namespace");
+    checked(
+        ::setgroups(0, nullptr), [] { return "setgroups(0, NULL)"; },
+        "drop the supplementary groups");
+    checked(
+        ::setresuid(0, 0, 0), [] { return "setresuid(0, 0, 0)"; },
+        "setresuid to root of the user namespace");
     // The kernel forgets the parent-death signal on a change of credentials.
     process::arm_parent_death_signal();
 }

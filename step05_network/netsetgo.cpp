@@ -34,6 +34,7 @@ extern "C" const char* __lsan_default_options() {
 
 int main(int argc, char* argv[]) {
     const uid_t caller = getuid();
+    nsp::set_program_name("netsetgo");
     try {
         // First of all: whatever goes wrong later, even in parsing what the caller wrote,
         // happens with two capabilities, not all of root's.
@@ -54,7 +55,8 @@ int main(int argc, char* argv[]) {
         std::cout << help.what();
         return EXIT_SUCCESS;
     } catch (const std::system_error& error) {
-        nsp::report_error("netsetgo", error.code().value(), nsp::operation_of(error));
+        nsp::report_error("netsetgo", error.code().value(), nsp::operation_of(error),
+                          nsp::hint_of(error));
     } catch (const std::invalid_argument& error) {
         nsp::report_error("netsetgo", 0, error.what());
         return 2;

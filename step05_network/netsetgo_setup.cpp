@@ -174,7 +174,7 @@ net::settings parse_arguments(int argc, const char* const argv[]) {
         throw help_requested(help.str());
     }
     if (trace) {
-        trace::enable("netsetgo", trace_start);
+        trace::enable(trace::level::steps, trace_start);
         trace::become_netsetgo();
     }
     const std::pair<const std::string&, std::string&> go_to_ours[] = {

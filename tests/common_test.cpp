@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "error.hpp"
+#include "hints.hpp"
 #include "options.hpp"
 #include "process.hpp"
 #include "sync.hpp"
@@ -30,13 +31,11 @@ TEST(ExitStatus, DeathBySignalIs128PlusTheSignal) {
 TEST(ExitStatus, FailuresMapTo125_126_127) {
     using nsp::process::command_error;
     using nsp::process::failure_of;
-    const auto missing = failure_of(command_error(ENOENT, std::system_category(), "execute x"));
+    const auto missing = failure_of(command_error(ENOENT, "execute x"));
     EXPECT_EQ(missing.exit_status, 127);
     EXPECT_EQ(missing.what, "execute x");
-    EXPECT_EQ(failure_of(command_error(EACCES, std::system_category(), "execute x")).exit_status,
-              126);
-    EXPECT_EQ(failure_of(command_error(ENOEXEC, std::system_category(), "execute x")).exit_status,
-              126);
+    EXPECT_EQ(failure_of(command_error(EACCES, "execute x")).exit_status, 126);
+    EXPECT_EQ(failure_of(command_error(ENOEXEC, "execute x")).exit_status, 126);
     const auto setup = failure_of(std::system_error(EPERM, std::system_category(), "mount proc"));
     EXPECT_EQ(setup.exit_status, 125);
     EXPECT_EQ(setup.error, EPERM);
@@ -53,7 +52,8 @@ TEST(Errors, OperationOfStripsTheReason) {
 }
 
 TEST(Hints, CloneWithoutPrivilegePointsToTheRootlessStep) {
-    const std::string hint = nsp::hint_for("step01_uts", EPERM, "clone a child with CLONE_NEWUTS");
+    nsp::set_program_name("step01_uts");
+    const std::string hint = nsp::hints::creating_namespaces(EPERM);
     EXPECT_NE(hint.find("step01_uts needs CAP_SYS_ADMIN"), std::string::npos) << hint;
     EXPECT_NE(hint.find("run it as root, or use step02_user, which runs rootless"),
               std::string::npos)
@@ -61,37 +61,59 @@ TEST(Hints, CloneWithoutPrivilegePointsToTheRootlessStep) {
 }
 
 TEST(Hints, UserNamespaceLimitNamesTheSysctl) {
-    const std::string hint =
-        nsp::hint_for("step02_user", ENOSPC, "clone a child with CLONE_NEWUTS|CLONE_NEWUSER");
-    EXPECT_NE(hint.find("user.max_user_namespaces is "), std::string::npos) << hint;
-    EXPECT_NE(hint.find("sysctl -w user.max_user_namespaces="), std::string::npos) << hint;
+    for (const int err : {ENOSPC, EUSERS}) {
+        const std::string hint = nsp::hints::creating_a_user_namespace(err);
+        EXPECT_NE(hint.find("user.max_user_namespaces is "), std::string::npos) << hint;
+        EXPECT_NE(hint.find("sysctl -w user.max_user_namespaces="), std::string::npos) << hint;
+    }
 }
 
 TEST(Hints, UserNamespaceRefusalNamesTheKnobs) {
-    const std::string hint =
-        nsp::hint_for("step02_user", EPERM, "clone a child with CLONE_NEWUTS|CLONE_NEWUSER");
+    const std::string hint = nsp::hints::creating_a_user_namespace(EPERM);
     EXPECT_FALSE(hint.empty());
     EXPECT_EQ(hint.find("CAP_SYS_ADMIN"), std::string::npos) << hint;
     EXPECT_NE(hint.find("user namespace"), std::string::npos) << hint;
 }
 
 TEST(Hints, KnownMountAndRootfsFailures) {
-    EXPECT_NE(nsp::hint_for("step03_mount", EPERM, "mount proc on /proc").find("fully visible"),
-              std::string::npos);
-    const std::string pivot = nsp::hint_for("step04_rootfs", EINVAL, "pivot_root into /r");
+    EXPECT_NE(nsp::hints::mounting_proc(EPERM).find("fully visible"), std::string::npos);
+    const std::string pivot = nsp::hints::pivoting_root(EINVAL);
     EXPECT_NE(pivot.find("not a mount point"), std::string::npos) << pivot;
     EXPECT_NE(pivot.find("shared propagation"), std::string::npos) << pivot;
     EXPECT_NE(pivot.find("initramfs"), std::string::npos) << pivot;
-    EXPECT_NE(nsp::hint_for("step04_rootfs", ENOENT, "open rootfs /x").find("--target rootfs"),
-              std::string::npos);
-    EXPECT_NE(nsp::hint_for("step05_network", EACCES, "execute /bin/sh").find("noexec"),
-              std::string::npos);
+    EXPECT_NE(nsp::hints::opening_the_rootfs(ENOENT).find("--target rootfs"), std::string::npos);
 }
 
 TEST(Hints, NoHintForTheUnknown) {
-    EXPECT_EQ(nsp::hint_for("step02_user", EIO, "write /proc/1/uid_map"), "");
-    EXPECT_EQ(nsp::hint_for("step01_uts", ENOENT, "execute nosuch"), "");
-    EXPECT_EQ(nsp::hint_for("step03_mount", EACCES, "execute /etc"), "") << "no rootfs";
+    EXPECT_EQ(nsp::hints::mounting_proc(EIO), "");
+    EXPECT_EQ(nsp::hints::pivoting_root(EPERM), "");
+    EXPECT_EQ(nsp::hints::opening_the_rootfs(EACCES), "");
+    EXPECT_EQ(nsp::hints::executing_the_command(EACCES), "") << "no rootfs";
+    EXPECT_EQ(nsp::hints::executing_the_command(ENOENT), "") << "no rootfs";
+}
+
+TEST(Hints, ACommandInARootfsNamesPathAndNoexec) {
+    nsp::hints::command_runs_in_a_rootfs();
+    EXPECT_NE(nsp::hints::executing_the_command(EACCES).find("noexec"), std::string::npos);
+    EXPECT_NE(nsp::hints::executing_the_command(ENOENT).find("PATH="), std::string::npos);
+}
+
+// The hint travels with the error from the call site that threw it, whatever its message.
+TEST(Hints, TheThrowSiteAttachesTheHint) {
+    try {
+        nsp::throw_error(EINVAL, "anything at all", nsp::hints::pivoting_root);
+        ADD_FAILURE() << "no throw";
+    } catch (const nsp::error& error) {
+        EXPECT_EQ(error.operation(), "anything at all");
+        EXPECT_EQ(error.hint(), nsp::hints::pivoting_root(EINVAL));
+        EXPECT_EQ(nsp::hint_of(error), error.hint());
+        EXPECT_EQ(nsp::process::failure_of(error).hint, error.hint());
+    }
+    try {
+        nsp::throw_error(EINVAL, "pivot_root into /r");
+    } catch (const nsp::error& error) {
+        EXPECT_EQ(error.hint(), "") << "no hint unless the call site gives one";
+    }
 }
 
 // A forked child stands in for the cloned one: the pipes do not care how it was made.
@@ -101,7 +123,7 @@ TEST(ErrorPipe, CarriesTheChildsFailureToTheParent) {
     ASSERT_GE(pid, 0);
     if (pid == 0) {
         errors.close_in_child();
-        errors.send({126, EACCES, "execute /etc/hostname"});
+        errors.send({126, EACCES, "execute /etc/hostname", "a hint"});
         _exit(126);
     }
     errors.close_in_parent();
@@ -110,6 +132,7 @@ TEST(ErrorPipe, CarriesTheChildsFailureToTheParent) {
     EXPECT_EQ(failure->exit_status, 126);
     EXPECT_EQ(failure->error, EACCES);
     EXPECT_EQ(failure->what, "execute /etc/hostname");
+    EXPECT_EQ(failure->hint, "a hint");
     int status = 0;
     waitpid(pid, &status, 0);
 }
