@@ -8,7 +8,7 @@
 //
 // A system call and its error are one statement, as in crun:
 //
-//     checked(::fchdir(fd), [] { return "fchdir(rootfs)"; }, "chdir " + path);
+//     checked(::fchdir(fd), "chdir " + path, [] { return "fchdir(rootfs)"; });
 //
 // reports the call to --trace (the lambda spells it as C and runs only when tracing) and
 // throws for errno when it returned -1.
@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 #include "trace.hpp"
 
@@ -51,12 +52,17 @@ class error : public std::system_error {
 [[noreturn]] void throw_error(int err, std::string_view operation, hint advice = nullptr);
 
 // One system call: reports it to the trace (`call` returns it as C source and runs only when
-// tracing) and, when `result` is -1, throws nsp::error for errno. Returns `result`.
+// tracing) and, when `result` is -1, throws nsp::error for errno naming `operation`, with the
+// advice of `hint` when there is one. Returns `result`.
 template <class Call>
-long checked(long result, Call&& call, std::string_view operation, hint advice = nullptr) {
+long checked(long result, std::string_view operation, hint advice, Call&& call) {
     trace::call(result, call);
     if (result == -1) throw_errno(operation, advice);
     return result;
+}
+template <class Call>
+long checked(long result, std::string_view operation, Call&& call) {
+    return checked(result, operation, nullptr, std::forward<Call>(call));
 }
 
 // The operation a std::system_error names, without the ": reason" that what() appends.

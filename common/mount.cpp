@@ -30,16 +30,13 @@ std::string flag_names(unsigned long flags) {
 void checked_mount(const char* source, const std::string& target, const char* type,
                    unsigned long flags, const char* data, const std::string& operation,
                    hint advice = nullptr) {
-    checked(
-        ::mount(source, target.c_str(), type, flags, data),
-        [&] {
-            const auto arg = [](const char* text) {
-                return text != nullptr ? trace::quoted(text) : std::string("NULL");
-            };
-            return "mount(" + arg(source) + ", " + trace::quoted(target) + ", " + arg(type) + ", " +
-                   flag_names(flags) + (data != nullptr ? ", " + trace::quoted(data) : "") + ")";
-        },
-        operation, advice);
+    checked(::mount(source, target.c_str(), type, flags, data), operation, advice, [&] {
+        const auto arg = [](const char* text) {
+            return text != nullptr ? trace::quoted(text) : std::string("NULL");
+        };
+        return "mount(" + arg(source) + ", " + trace::quoted(target) + ", " + arg(type) + ", " +
+               flag_names(flags) + (data != nullptr ? ", " + trace::quoted(data) : "") + ")";
+    });
 }
 
 std::string fd_path(const target_fd& target) {

@@ -19,10 +19,8 @@ namespace bp = boost::process::v2;
 namespace nsp::net {
 
 void init_from_parent(pid_t child, const std::string& netsetgo) {
-    checked(
-        ::access(netsetgo.c_str(), X_OK),
-        [&] { return "access(" + trace::quoted(netsetgo) + ", X_OK)"; }, "run netsetgo " + netsetgo,
-        hints::running_netsetgo);
+    checked(::access(netsetgo.c_str(), X_OK), "run netsetgo " + netsetgo, hints::running_netsetgo,
+            [&] { return "access(" + trace::quoted(netsetgo) + ", X_OK)"; });
     std::vector<std::string> args{"--pid", std::to_string(child)};
     // One trace for both programs: netsetgo counts its times from our start.
     if (trace::enabled())

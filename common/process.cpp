@@ -247,9 +247,8 @@ int status_of_the_last_killed_child() { return last_reaped_status; }
 void arm_parent_death_signal() {
     // The container must not outlive the runtime: the kernel kills it when we die. If the
     // runtime died before this line, no signal will come, so look once.
-    checked(
-        prctl(PR_SET_PDEATHSIG, SIGKILL), [] { return "prctl(PR_SET_PDEATHSIG, SIGKILL)"; },
-        "set the parent-death signal");
+    checked(prctl(PR_SET_PDEATHSIG, SIGKILL), "set the parent-death signal",
+            [] { return "prctl(PR_SET_PDEATHSIG, SIGKILL)"; });
     if (parent_is_gone(runtime_pidfd)) _exit(exit_runtime_failed);
 }
 
@@ -313,12 +312,12 @@ child child::clone(int flags, std::function<void()> init) {
     // Close-on-exec, like every pidfd: the command never sees it.
     const unique_fd self(static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0)));
     child_start start{&init, &errors, self.get()};
-    const pid_t pid = static_cast<pid_t>(checked(
-        ::clone(child_main, child_stack + sizeof child_stack, flags | SIGCHLD, &start),
-        [&] { return "clone(" + clone_flag_names(flags) + "|SIGCHLD)"; },
-        "clone a child with " + clone_flag_names(flags),
-        (flags & CLONE_NEWUSER) != 0 ? hints::creating_a_user_namespace
-                                     : hints::creating_namespaces));
+    const pid_t pid = static_cast<pid_t>(
+        checked(::clone(child_main, child_stack + sizeof child_stack, flags | SIGCHLD, &start),
+                "clone a child with " + clone_flag_names(flags),
+                (flags & CLONE_NEWUSER) != 0 ? hints::creating_a_user_namespace
+                                             : hints::creating_namespaces,
+                [&] { return "clone(" + clone_flag_names(flags) + "|SIGCHLD)"; }));
     trace_new_namespaces(pid, flags);
     errors.close_in_parent();
     start_forwarding_signals(pid, (flags & CLONE_NEWPID) != 0);

@@ -48,14 +48,11 @@ mount::target_fd open_beneath(const unique_fd& rootfs, const std::string& new_ro
     const long fd = ::syscall(SYS_openat2, rootfs.get(), name, &how, sizeof how);
     const std::string path = new_root + "/" + name;
     if (fd < 0 && errno == ELOOP) throw symlink_refused(path);
-    checked(
-        fd,
-        [&] {
-            return "openat2(rootfs, " + trace::quoted(name) + ", " +
-                   (flags == O_PATH ? "O_PATH" : "O_RDONLY") +
-                   "|O_DIRECTORY, RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS)";
-        },
-        "open mount point " + path);
+    checked(fd, "open mount point " + path, [&] {
+        return "openat2(rootfs, " + trace::quoted(name) + ", " +
+               (flags == O_PATH ? "O_PATH" : "O_RDONLY") +
+               "|O_DIRECTORY, RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS)";
+    });
     return {unique_fd(static_cast<int>(fd)), path};
 }
 
@@ -64,10 +61,9 @@ mount::target_fd open_beneath(const unique_fd& rootfs, const std::string& new_ro
 void bind_device(const std::string& device, const mount::target_fd& dev, const char* name) {
     const std::string path = dev.name + "/" + name;
     const int fd = ::openat(dev.fd.get(), name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
-    checked(
-        fd,
-        [&] { return "openat(dev, " + trace::quoted(name) + ", O_CREAT|O_EXCL|O_WRONLY, 0666)"; },
-        "create " + path);
+    checked(fd, "create " + path, [&] {
+        return "openat(dev, " + trace::quoted(name) + ", O_CREAT|O_EXCL|O_WRONLY, 0666)";
+    });
     mount::bind(device, mount::target_fd{unique_fd(fd), path});
 }
 
@@ -123,26 +119,21 @@ void mount_private_tmp(const unique_fd& rootfs, const std::string& new_root) {
 // leaves /.pivot_root behind. pivot_root(".", ".") (as runc and crun do) needs no directory:
 // the old root ends up stacked on top of the new one, and unmounting "." detaches it.
 void pivot_into(const unique_fd& rootfs, const std::string& new_root) {
-    checked(
-        ::fchdir(rootfs.get()), [] { return "fchdir(rootfs)"; }, "chdir " + new_root);
-    checked(
-        ::syscall(SYS_pivot_root, ".", "."), [] { return R"(pivot_root(".", "."))"; },
-        "pivot_root into " + new_root, hints::pivoting_root);
+    checked(::fchdir(rootfs.get()), "chdir " + new_root, [] { return "fchdir(rootfs)"; });
+    checked(::syscall(SYS_pivot_root, ".", "."), "pivot_root into " + new_root,
+            hints::pivoting_root, [] { return R"(pivot_root(".", "."))"; });
     // MNT_DETACH: the old root is still busy (our own open files live there).
-    checked(
-        ::umount2(".", MNT_DETACH), [] { return R"(umount2(".", MNT_DETACH))"; },
-        "detach the old root");
-    checked(
-        ::chdir("/"), [] { return R"(chdir("/"))"; }, "chdir /");
+    checked(::umount2(".", MNT_DETACH), "detach the old root",
+            [] { return R"(umount2(".", MNT_DETACH))"; });
+    checked(::chdir("/"), "chdir /", [] { return R"(chdir("/"))"; });
 }
 
 }  // namespace
 
 void check(const std::string& new_root) {
     struct stat status {};
-    checked(
-        ::stat(new_root.c_str(), &status), [&] { return "stat(" + trace::quoted(new_root) + ")"; },
-        "open rootfs " + new_root, hints::opening_the_rootfs);
+    checked(::stat(new_root.c_str(), &status), "open rootfs " + new_root, hints::opening_the_rootfs,
+            [&] { return "stat(" + trace::quoted(new_root) + ")"; });
     if (!S_ISDIR(status.st_mode)) throw_error(ENOTDIR, "open rootfs " + new_root);
     // Pivoting into the host's own / would change nothing: the whole host, writable, would be
     // the container's filesystem.
@@ -175,9 +166,8 @@ void init_from_child(const std::string& new_root_path) {
     // Opened after the bind, so it is the root of the new mount, and every mount point below
     // is reached through it, never by a path the rootfs's owner can redirect.
     const unique_fd rootfs(static_cast<int>(checked(
-        ::open(new_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC),
-        [&] { return "open(" + trace::quoted(new_root) + ", O_PATH|O_DIRECTORY)"; },
-        "open rootfs " + new_root)));
+        ::open(new_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC), "open rootfs " + new_root,
+        [&] { return "open(" + trace::quoted(new_root) + ", O_PATH|O_DIRECTORY)"; })));
     // Files made in a filesystem mounted in this user namespace (the /dev and /tmp tmpfs) need
     // an owner mapped in it. A container started by root maps its root to an unprivileged id
     // outside (user.cpp), and until user::init_from_child the runtime's host root is unmapped

@@ -16,13 +16,10 @@ namespace {
 
 void make_pipe(unique_fd& read_end, unique_fd& write_end, const char* name) {
     int fds[2] = {-1, -1};
-    checked(
-        pipe2(fds, O_CLOEXEC),
-        [&] {
-            return "pipe2([" + std::to_string(fds[0]) + ", " + std::to_string(fds[1]) +
-                   "], O_CLOEXEC): the " + name + " pipe";
-        },
-        std::string("create the ") + name + " pipe");
+    checked(pipe2(fds, O_CLOEXEC), std::string("create the ") + name + " pipe", [&] {
+        return "pipe2([" + std::to_string(fds[0]) + ", " + std::to_string(fds[1]) +
+               "], O_CLOEXEC): the " + name + " pipe";
+    });
     read_end.reset(fds[0]);
     write_end.reset(fds[1]);
 }

@@ -22,10 +22,9 @@ void write_proc_file(pid_t child, const char* name, const std::string& content) 
     if (!file) throw_errno("open " + path);
     const ssize_t written = ::write(file.get(), content.data(), content.size());
     if (written >= 0 && written != static_cast<ssize_t>(content.size())) errno = EIO;
-    checked(
-        written == static_cast<ssize_t>(content.size()) ? 0 : -1,
-        [&] { return "write " + path + " " + trace::quoted(content); },
-        "write '" + content + "' to " + path);
+    checked(written == static_cast<ssize_t>(content.size()) ? 0 : -1,
+            "write '" + content + "' to " + path,
+            [&] { return "write " + path + " " + trace::quoted(content); });
 }
 
 // How many ids a root-run container gets: 0..65535 inside, as podman and systemd-nspawn -U.
@@ -86,15 +85,12 @@ void init_from_child() {
     // Called before the maps exist, this fails (EINVAL) rather than let the command run as
     // unmapped host root, who still passes the owner check on every root-owned host file.
     if (getuid() == 0 && getgid() == 0) return;
-    checked(
-        ::setresgid(0, 0, 0), [] { return "setresgid(0, 0, 0)"; },
-        "setresgid to root of the user namespace");
-    checked(
-        ::setgroups(0, nullptr), [] { return "setgroups(0, NULL)"; },
-        "drop the supplementary groups");
-    checked(
-        ::setresuid(0, 0, 0), [] { return "setresuid(0, 0, 0)"; },
-        "setresuid to root of the user namespace");
+    checked(::setresgid(0, 0, 0), "setresgid to root of the user namespace",
+            [] { return "setresgid(0, 0, 0)"; });
+    checked(::setgroups(0, nullptr), "drop the supplementary groups",
+            [] { return "setgroups(0, NULL)"; });
+    checked(::setresuid(0, 0, 0), "setresuid to root of the user namespace",
+            [] { return "setresuid(0, 0, 0)"; });
     // The kernel forgets the parent-death signal on a change of credentials.
     process::arm_parent_death_signal();
 }

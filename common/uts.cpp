@@ -9,10 +9,8 @@
 namespace nsp::uts {
 
 void init_from_child(std::string_view hostname) {
-    checked(
-        sethostname(hostname.data(), hostname.size()),
-        [&] { return "sethostname(" + trace::quoted(hostname) + ")"; },
-        "sethostname " + std::string(hostname));
+    checked(sethostname(hostname.data(), hostname.size()), "sethostname " + std::string(hostname),
+            [&] { return "sethostname(" + trace::quoted(hostname) + ")"; });
 }
 
 }  // namespace nsp::uts
