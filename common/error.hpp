@@ -64,6 +64,18 @@ template <class Call>
 long checked(long result, std::string_view operation, Call&& call) {
     return checked(result, operation, nullptr, std::forward<Call>(call));
 }
+// The same for a call that --trace sums up in a line of its own: shown by --trace=all, and by
+// --trace only when it fails.
+template <class Call>
+long checked_detail(long result, std::string_view operation, hint advice, Call&& call) {
+    trace::detail_call(result, call);
+    if (result == -1) throw_errno(operation, advice);
+    return result;
+}
+template <class Call>
+long checked_detail(long result, std::string_view operation, Call&& call) {
+    return checked_detail(result, operation, nullptr, std::forward<Call>(call));
+}
 
 // The operation a std::system_error names, without the ": reason" that what() appends.
 std::string operation_of(const std::system_error& error);

@@ -9,7 +9,6 @@
 #include <stdexcept>
 
 #include "error.hpp"
-#include "rootfs.hpp"
 #include "trace.hpp"
 
 namespace po = boost::program_options;
@@ -102,8 +101,6 @@ options command_line::parse(int argc, const char* const argv[]) const {
         throw help_requested(help.str());
     }
     if (trace || trace_all) trace::enable(trace_all ? trace::level::all : trace::level::steps);
-    // Checked here, before any namespace or network exists, so a typo changes nothing.
-    if (rootfs_) rootfs::check(parsed.rootfs);
     if (parsed.command.empty()) parsed.command = {"/bin/sh"};
     return parsed;
 }

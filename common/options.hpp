@@ -30,14 +30,12 @@ class command_line {
   public:
     // `program` and `summary` head the --help text.
     command_line(std::string program, std::string summary);
-    // step04+: --rootfs PATH, default the absolute path of build/rootfs; parse() refuses an
-    // unusable one (rootfs::check).
+    // step04+: --rootfs PATH, default the absolute path of build/rootfs.
     void add_rootfs_option();
     // step05: --netsetgo PATH, default netsetgo beside the running executable.
     void add_netsetgo_option();
     // Parses argv. Throws help_requested for --help, and std::invalid_argument (the message
-    // says what is wrong and to try --help) for anything it cannot parse; what rootfs::check
-    // throws for an unusable --rootfs.
+    // says what is wrong and to try --help) for anything it cannot parse.
     options parse(int argc, const char* const argv[]) const;
 
   private:

@@ -17,6 +17,8 @@ int main(int argc, char* argv[]) {
                                        "IPC namespaces, inside a BusyBox root filesystem.");
         command_line.add_rootfs_option();
         const nsp::options options = command_line.parse(argc, argv);
+        // Opened and checked before clone: a mistyped --rootfs changes nothing.
+        const nsp::rootfs::tree rootfs = nsp::rootfs::tree::open(options.rootfs);
 
         nsp::go_ahead_pipe go_ahead;
         // The namespaces this step creates, all in the one clone(2).
@@ -26,14 +28,15 @@ int main(int argc, char* argv[]) {
         nsp::process::child container = nsp::process::child::clone(namespaces, [&] {
             go_ahead.wait();  // until the uid/gid maps exist: before that we are nobody
             nsp::uts::init_from_child("ns-process");
-            nsp::rootfs::init_from_child(options.rootfs);  // /proc, /dev, /tmp, pivot_root
+            nsp::rootfs::init_from_child(rootfs);  // /proc, /dev, /tmp, pivot_root
             // Last: the set-up above still ran with the runtime's own file access.
             nsp::user::init_from_child();
             nsp::process::exec_command(options.command);
         });
 
-        // The parent writes the maps from outside: that works rootless and lets root map more.
-        nsp::user::init_from_parent(container.pid());
+        // The parent writes the maps from outside: that works rootless and lets root map more,
+        // here the ids the rootfs belongs to, so that root inside owns it.
+        nsp::user::init_from_parent(container.pid(), rootfs.ids());
         go_ahead.send();
         return container.wait();
     });

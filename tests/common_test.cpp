@@ -11,6 +11,7 @@
 #include "hints.hpp"
 #include "options.hpp"
 #include "process.hpp"
+#include "rootfs.hpp"
 #include "sync.hpp"
 
 namespace {
@@ -213,7 +214,7 @@ TEST(CommandLine, DefaultsToAShellAndTheBuildRootfs) {
 }
 
 TEST(CommandLine, AcceptsTheThreeLongOptionForms) {
-    // The parser checks the rootfs, so these name a real one, each spelled differently.
+    // Each spelling of the same path.
     const std::string rootfs = NSP_ROOTFS_DIR;
     EXPECT_EQ(parse({"--rootfs", rootfs.c_str()}).rootfs, rootfs);
     const std::string with_slash = rootfs + "/";
@@ -229,10 +230,13 @@ TEST(CommandLine, CommandStartsAtTheFirstWordOrAfterTheDashes) {
               (std::vector<std::string>{"-weird", "--x"}));
 }
 
-TEST(CommandLine, AnUnusableRootfsIsRefusedByTheParser) {
-    // Before the step clones anything: a typo must not create namespaces or a network.
-    EXPECT_THROW(parse({"--rootfs", "/does/not/exist"}), std::system_error);
-    EXPECT_THROW(parse({"--rootfs", "/"}), std::runtime_error);
+// The parser parses; the step checks the rootfs (rootfs::tree::open), before it clones
+// anything: a typo must not create namespaces or a network.
+TEST(CommandLine, TheParserLeavesTheRootfsToTheStep) {
+    EXPECT_EQ(parse({"--rootfs", "/does/not/exist"}).rootfs, "/does/not/exist");
+    EXPECT_THROW(nsp::rootfs::tree::open("/does/not/exist"), std::system_error);
+    EXPECT_THROW(nsp::rootfs::tree::open("/"), std::runtime_error);
+    EXPECT_THROW(nsp::rootfs::tree::open("/etc/hostname"), std::system_error);
 }
 
 TEST(CommandLine, HelpIsNotAnError) {

@@ -22,13 +22,18 @@ class ContainedRoot : public runs_this_step {
             GTEST_SKIP() << "needs root: run by another user, the test's files are that user's, "
                             "so the container's root may write them";
     }
-    // A directory that host root owns (0755), as the container sees it: its rootfs from step 4
-    // on, else the test's copy of the build.
+    // A directory that host root owns (0755), as the container sees it: from step 4 on, the
+    // root of a rootfs host root owns (not handed over), else the test's copy of the build.
     std::string owned_by_host_root() const {
         return this_step.needs_rootfs ? "/" : copy->dir().string() + "/";
     }
     std::filesystem::path on_the_host(const std::string& inside) const {
-        return this_step.needs_rootfs ? copy->rootfs() + inside : inside;
+        return this_step.needs_rootfs ? copy->rootfs_of_host_root() + inside : inside;
+    }
+    std::vector<std::string> args() const {
+        std::vector<std::string> all = step_args({});
+        if (this_step.needs_rootfs) all = {"--rootfs", copy->rootfs_of_host_root()};
+        return all;
     }
     // Shell text that prints its uid, then what became of writing a host sysctl back (its own
     // value) and of creating `file`: "written", or the shell's reason, so that a write refused
@@ -49,7 +54,7 @@ TEST_P(ContainedRoot, RootInsideIsNotRootOutside) {
     const std::string file = owned_by_host_root() + "contained-root-probe";
     run_options with_probe = options();
     with_probe.input = probe(file);
-    const result r = run(step(), step_args({}), with_probe);
+    const result r = run(step(), args(), with_probe);
     std::filesystem::remove(on_the_host(file));
     ASSERT_EQ(r.exit_status, 0) << r.err;
     EXPECT_EQ(r.out, "0\nsysctl: Permission denied\nfile: Permission denied\n");

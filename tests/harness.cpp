@@ -251,8 +251,19 @@ installation::installation() {
     dir_ = pattern;
     fs::permissions(dir_, fs::perms(0755));
     fs::copy(NSP_BIN_DIR, dir_ / "bin", fs::copy_options::recursive);
-    fs::copy(NSP_ROOTFS_DIR, dir_ / "rootfs",
-             fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+    for (const char* name : {"rootfs", "rootfs-rootless", "rootfs-of-host-root"})
+        fs::copy(NSP_ROOTFS_DIR, dir_ / name,
+                 fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+    // Each kind of run gets a tree whose owner is its container's root: as the build does
+    // when root builds, a tree handed to the containers root runs; and one that the rootless
+    // uid owns, as a tree built by that user would be.
+    if (running_as_root()) {
+        const result handed = run(bin("own-rootfs"), {rootfs()});
+        if (handed.exit_status != 0)
+            throw std::runtime_error("own-rootfs " + rootfs() + ": " + handed.err);
+        const result given = sh("chown -hR 65534:65534 " + rootfs(as::rootless));
+        if (given.exit_status != 0) throw std::runtime_error("chown: " + given.err);
+    }
     const fs::path netsetgo = dir_ / "bin" / "netsetgo";
     // What an administrator does to let users run step05 rootless.
     if (running_as_root() && fs::exists(netsetgo)) {

@@ -15,6 +15,8 @@
 
 namespace nsp::test {
 
+bool running_as_root();
+
 struct result {
     int exit_status = -1;  // as a shell reports it: 128+N for signal N; -1 if it timed out
     std::string out, err;
@@ -101,7 +103,17 @@ class installation {
     static std::shared_ptr<installation> get();
     ~installation();
     std::string bin(const std::string& name) const { return (dir_ / "bin" / name).string(); }
-    std::string rootfs() const { return (dir_ / "rootfs").string(); }
+    // The rootfs for a run as `who`, owned by that run's container root: for root, handed to
+    // the containers root runs (own-rootfs), as the build hands over build/rootfs; rootless,
+    // owned by the rootless uid (uid 65534 when the tests run as root, else the invoking
+    // user, who owns every copy).
+    std::string rootfs(as who = as::root) const {
+        return (dir_ / (who == as::rootless && running_as_root() ? "rootfs-rootless" : "rootfs"))
+            .string();
+    }
+    // A copy that the invoking user (host root in CI) owns: read-only to every container,
+    // whose root is never host root.
+    std::string rootfs_of_host_root() const { return (dir_ / "rootfs-of-host-root").string(); }
     // The netsetgo tests call: a wrapper that refuses (status 99) a --pid whose network
     // namespace is the harness's own (the host's), or that it cannot see and the harness did
     // not start, then runs the setuid copy. A broken test or netsetgo can then never wire
@@ -150,18 +162,19 @@ bool ends_within(pid_t pid, std::chrono::seconds limit);
 std::vector<pid_t> processes_mentioning(const std::string& text);
 
 // A suite that runs each test twice: as root, and rootless (as uid 65534 when the tests run
-// as root, else as the invoking user). in_container() runs the installed copy of `step`,
-// with `leading_args` (e.g. --rootfs) before the test's own.
+// as root, else as the invoking user). in_container() runs the installed copy of `step`.
 class step_suite : public ::testing::TestWithParam<as> {
   protected:
-    explicit step_suite(const std::string& step_name, std::vector<std::string> leading_args = {})
-        : step(copy->bin(step_name)), leading_args_(std::move(leading_args)) {}
+    // With `takes_rootfs`, in_container() passes --rootfs of the copy for the parameter's run.
+    explicit step_suite(const std::string& step_name, bool takes_rootfs = false)
+        : step(copy->bin(step_name)), takes_rootfs_(takes_rootfs) {}
     void SetUp() override {
         if (const std::string reason = cannot_run_as(GetParam()); !reason.empty())
             GTEST_SKIP() << reason;
     }
     result in_container(const std::vector<std::string>& args, const std::string& input = "") {
-        std::vector<std::string> all = leading_args_;
+        std::vector<std::string> all;
+        if (takes_rootfs_) all = {"--rootfs", copy->rootfs(GetParam())};
         all.insert(all.end(), args.begin(), args.end());
         return run(step, all, {.input = input, .user = GetParam()});
     }
@@ -169,7 +182,7 @@ class step_suite : public ::testing::TestWithParam<as> {
     std::string step;
 
   private:
-    std::vector<std::string> leading_args_;
+    bool takes_rootfs_;
 };
 
 // Names the two instantiations "root" and "rootless" in test names.

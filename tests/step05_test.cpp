@@ -3,6 +3,13 @@
 // Rootless runs use the setuid-root copy of netsetgo the harness installs.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "contained_root_tests.hpp"
@@ -11,6 +18,7 @@
 #include "terminal_tests.hpp"
 
 using namespace nsp::test;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -24,7 +32,7 @@ class Step05 : public ::testing::TestWithParam<as> {
     // parameter says (root, or uid 65534 with the setuid netsetgo).
     result in_fresh_network(const std::string& script) {
         const std::string step = shell_prefix_for(GetParam()) + copy->bin("step05_network") +
-                                 " --rootfs " + copy->rootfs();
+                                 " --rootfs " + copy->rootfs(GetParam());
         return run("/bin/sh", {"-c", "STEP='" + step + "'; cd /; " + script},
                    {.own_network_namespace = true, .timeout = std::chrono::seconds(60)});
     }
@@ -246,6 +254,72 @@ TEST(Step05SetUp, AKilledHelperAndADeadContainerAreReportedAsSuch) {
     EXPECT_TRUE(errors[0].starts_with("step05_network: netsetgo --pid ")) << errors[0];
     EXPECT_TRUE(errors[0].ends_with(" was killed by signal 9")) << errors[0];
     EXPECT_EQ(errors[1], "step05_network: the container died during set-up (killed by signal 9)");
+}
+
+// A line from the FIFO at `path`, or "" when none comes within `limit`.
+std::string line_from_fifo(const std::string& path, std::chrono::seconds limit) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return "";
+    pollfd readable{fd, POLLIN, 0};
+    std::string line;
+    char buffer[64];
+    if (::poll(&readable, 1, static_cast<int>(limit.count() * 1000)) > 0) {
+        const ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n > 0) line.assign(buffer, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return line;
+}
+
+// Whoever can write the directory that holds a rootfs can swap the rootfs for another
+// directory, or for a symlink to the host's /, after the runtime checked it and before the
+// child mounts it (issue 22, item 2). Driven, not raced: step05's parent runs netsetgo after
+// its check and before the go-ahead, so a netsetgo wrapper holds it there while the test
+// swaps. The child must refuse, never pivot into what was swapped in.
+TEST(Step05Race, ARootfsSwappedAfterItsCheckIsRefused) {
+    if (const std::string reason = cannot_run_as(as::root); !reason.empty()) GTEST_SKIP() << reason;
+    const auto copy = installation::get();
+    const fs::path dir = copy->dir() / "swapped";
+    fs::create_directory(dir);
+    ASSERT_EQ(
+        sh("cp -a " + copy->rootfs() + " " + (dir / "rootfs").string() + " && cp -a " +
+           copy->rootfs() + " " + (dir / "other").string() + " && touch " +
+           (dir / "other" / "swapped-in").string() + " && ln -s / " + (dir / "host").string() +
+           " && mkfifo " + (dir / "ready").string() + " " + (dir / "go").string())
+            .exit_status,
+        0);
+    const fs::path helper = dir / "netsetgo";
+    std::ofstream(helper) << "#!/bin/sh\necho checked > " << (dir / "ready").string()
+                          << "\nread line < " << (dir / "go").string() << "\nexec "
+                          << copy->bin("netsetgo") << " \"$@\"\n";
+    fs::permissions(helper, fs::perms(0755));
+    const std::string mounts_before = host_mounts();
+    int swaps = 0;
+    for (const char* swapped_in : {"host", "other"}) {
+        running runtime(copy->bin("step05_network"),
+                        {"--rootfs", (dir / "rootfs").string(), "--netsetgo", helper.string(),
+                         "/bin/sh", "-c", "echo started; ls /"},
+                        {.own_network_namespace = true});
+        ASSERT_EQ(line_from_fifo(dir / "ready", std::chrono::seconds(10)), "checked\n");
+        const fs::path rootfs = dir / "rootfs", other = dir / swapped_in;
+        ASSERT_EQ(::renameat2(AT_FDCWD, rootfs.c_str(), AT_FDCWD, other.c_str(), RENAME_EXCHANGE),
+                  0);
+        ++swaps;
+        std::ofstream(dir / "go") << "go\n";
+        const result r = runtime.finish();
+        EXPECT_EQ(r.exit_status, 125) << swapped_in << ": " << r.out << r.err;
+        EXPECT_EQ(r.out, "") << swapped_in << ": the command ran";
+        EXPECT_NE(r.err.find("step05_network: rootfs " + rootfs.string() +
+                             " was replaced after it was checked: refused\n"),
+                  std::string::npos)
+            << r.err;
+        // Swapped back for the next round.
+        ASSERT_EQ(::renameat2(AT_FDCWD, rootfs.c_str(), AT_FDCWD, other.c_str(), RENAME_EXCHANGE),
+                  0);
+    }
+    EXPECT_EQ(swaps, 2) << "each swap happened between the check and the mount";
+    EXPECT_EQ(host_mounts(), mounts_before);
+    fs::remove_all(dir);
 }
 
 }  // namespace

@@ -36,7 +36,7 @@ class runs_this_step : public ::testing::TestWithParam<as> {
     // The step's argv: --rootfs of the installed copy when it takes one, then `args`.
     std::vector<std::string> step_args(const std::vector<std::string>& args) const {
         std::vector<std::string> all;
-        if (this_step.needs_rootfs) all = {"--rootfs", copy->rootfs()};
+        if (this_step.needs_rootfs) all = {"--rootfs", copy->rootfs(GetParam())};
         all.insert(all.end(), args.begin(), args.end());
         return all;
     }

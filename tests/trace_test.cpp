@@ -274,9 +274,9 @@ TEST_P(Step03Trace, ShowsTheMountsInTheChild) {
         {"runtime", "pid:["}};
     for (const auto& op : maps_then_go_ahead(GetParam()))
         ops.push_back(op);
-    ops.push_back({"container", "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE)"});
+    ops.push_back({"container", "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL)"});
     ops.push_back(
-        {"container", "mount(\"proc\", \"/proc\", \"proc\", MS_NOSUID|MS_NODEV|MS_NOEXEC)"});
+        {"container", "mount(\"proc\", \"/proc\", \"proc\", MS_NOSUID|MS_NODEV|MS_NOEXEC, NULL)"});
     for (const auto& op : credentials_then_exec(GetParam()))
         ops.push_back(op);
     EXPECT_EQ(expect_in_order(trace, ops, r.out).size(), ops.size());
@@ -290,8 +290,8 @@ INSTANTIATE_TEST_SUITE_P(AsRootAndRootless, Step03Trace, ::testing::Values(as::r
 
 class Step04Trace : public StepTrace {
   protected:
-    Step04Trace() : StepTrace("step04_rootfs", {"--rootfs", installation::get()->rootfs()}) {
-        extra_ = {"--rootfs", copy->rootfs()};
+    Step04Trace() : StepTrace("step04_rootfs", true) {
+        extra_ = {"--rootfs", copy->rootfs(GetParam())};
     }
 };
 
@@ -299,20 +299,27 @@ TEST_P(Step04Trace, ShowsThePivotIntoTheRootfs) {
     const result r = traced({"--", "echo", "marker"});
     ASSERT_EQ(r.exit_status, 0) << r.out;
     const std::vector<trace_line> trace = trace_of(r.out);
-    const std::string rootfs = copy->rootfs();
-    std::vector<expected_operation> ops = {{"runtime", "clone(CLONE_NEWUTS|CLONE_NEWUSER|"}};
+    const std::string rootfs = copy->rootfs(GetParam());
+    // The parent opens and checks the rootfs before anything is made.
+    std::vector<expected_operation> ops = {
+        {"runtime", "open(\"" + rootfs + "\", O_PATH|O_DIRECTORY) = "},
+        {"runtime", "clone(CLONE_NEWUTS|CLONE_NEWUSER|"}};
     for (const auto& op : maps_then_go_ahead(GetParam()))
         ops.push_back(op);
-    ops.push_back({"container", "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE)"});
-    // Mount points are opened beneath the rootfs, and mount(2) is given the descriptor.
-    ops.push_back({"container", "open(\"" + rootfs + "\", O_PATH|O_DIRECTORY) = "});
-    ops.push_back({"container", "openat2(rootfs, \"proc\", O_PATH|O_DIRECTORY, RESOLVE_BENEATH|"});
-    ops.push_back({"container", "mount(\"proc\", \"/proc/self/fd/"});
-    ops.push_back({"container", "openat(dev, \"null\", O_CREAT|O_EXCL|O_WRONLY, 0666) = "});
-    ops.push_back({"container", "mount(\"/dev/null\", \"/proc/self/fd/"});
+    ops.push_back({"container", "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL)"});
+    // The child opens the checked tree again, following no symlink, and binds it by
+    // descriptor; its own filesystems are attached beneath it by descriptor too.
+    ops.push_back({"container", "openat2(AT_FDCWD, \""});
+    ops.push_back({"container", "open_tree(\"" + rootfs + "\", OPEN_TREE_CLONE|AT_RECURSIVE|"});
+    ops.push_back({"container", "move_mount(the rootfs, \"" + rootfs + "\""});
+    ops.push_back({"container", "move_mount(proc, \"" + rootfs + "/proc\""});
+    ops.push_back({"container", "move_mount(ramfs, \"" + rootfs + "/dev\""});
+    ops.push_back({"container", "bind 6 device nodes of the host"});
+    ops.push_back({"container", "move_mount(ramfs, \"" + rootfs + "/tmp\""});
     ops.push_back({"container", "fchdir(rootfs)"});
     ops.push_back({"container", "pivot_root(\".\", \".\")"});
     ops.push_back({"container", "umount2(\".\", MNT_DETACH)"});
+    ops.push_back({"container", "prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN)"});
     for (const auto& op : credentials_then_exec(GetParam()))
         ops.push_back(op);
     EXPECT_EQ(expect_in_order(trace, ops, r.out).size(), ops.size());
@@ -344,7 +351,8 @@ class Step05Trace : public ::testing::TestWithParam<as> {
     }
     result in_fresh_network(const std::string& args, const std::string& rootfs = "") {
         const std::string step = shell_prefix_for(GetParam()) + copy->bin("step05_network") +
-                                 " --rootfs " + (rootfs.empty() ? copy->rootfs() : rootfs);
+                                 " --rootfs " +
+                                 (rootfs.empty() ? copy->rootfs(GetParam()) : rootfs);
         return run("/bin/sh", {"-c", "cd /; " + step + " " + args},
                    {.own_network_namespace = true, .timeout = std::chrono::seconds(60)});
     }
