@@ -16,6 +16,11 @@
 #   ./run.sh clang     the test suites again, built with clang (build-clang/)
 #   ./run.sh distro debian13|debian12
 #                      `./run.sh test` on a fresh debootstrapped Debian tree (tests/distro/)
+#   ./run.sh realroot  step05 runs that Debian 13 tree, handed over to its root (label realroot)
+# Root filesystems:
+#   ./run.sh own-rootfs PATH
+#                      hand the tree at PATH to the containers root runs, so that their root
+#                      owns it (build/rootfs is handed over when root builds it)
 set -eu
 cd "$(dirname "$0")"
 
@@ -131,7 +136,7 @@ demo)
     ;;
 test)
     build
-    ctest --test-dir build --output-on-failure -j"$(nproc)" -LE soak
+    ctest --test-dir build --output-on-failure -j"$(nproc)" -LE 'soak|realroot'
     ;;
 sanitize)
     setup
@@ -139,7 +144,7 @@ sanitize)
     cmake --build build-asan -j"$(nproc)"
     # Not the mutants nor the exercises: they rebuild a scratch tree without sanitizers, as
     # `test` already did.
-    ctest --test-dir build-asan --output-on-failure -j"$(nproc)" -LE 'soak|mutants|exercises'
+    ctest --test-dir build-asan --output-on-failure -j"$(nproc)" -LE 'soak|mutants|exercises|realroot'
     ;;
 tidy)
     build
@@ -165,14 +170,24 @@ clang)
     install_missing hardening_packages
     cmake --preset clang >/dev/null
     cmake --build build-clang -j"$(nproc)"
-    ctest --test-dir build-clang --output-on-failure -j"$(nproc)" -LE 'soak|mutants|exercises'
+    ctest --test-dir build-clang --output-on-failure -j"$(nproc)" -LE 'soak|mutants|exercises|realroot'
     ;;
 distro)
     tests/distro/run-distro.sh "${2:-debian13}"
     ;;
+realroot)
+    build
+    tree=$(tests/distro/run-distro.sh --tree debian13)
+    NSP_REALROOT_TREE=$tree ctest --test-dir build --output-on-failure -L realroot
+    ;;
+own-rootfs)
+    [ $# -eq 2 ] || { echo "usage: ./run.sh own-rootfs PATH" >&2; exit 2; }
+    build >/dev/null
+    build/bin/own-rootfs "$2"
+    ;;
 *)
     echo "usage: ./run.sh demo|test|build|setup|packages|sanitize|tidy|fuzz [SECONDS]|soak|bench|" \
-        "clang|distro [debian13|debian12]" >&2
+        "clang|distro [debian13|debian12]|realroot|own-rootfs PATH" >&2
     exit 2
     ;;
 esac

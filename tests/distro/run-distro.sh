@@ -2,6 +2,7 @@
 # Runs the README's test command on a fresh Debian tree, as a new user would:
 #
 #   tests/distro/run-distro.sh debian13|debian12 [COMMAND]      (as root; ./run.sh distro)
+#   tests/distro/run-distro.sh --tree debian13|debian12          (the pristine tree's path)
 #
 # COMMAND (default `./run.sh test`) runs as root in a copy of this checkout at
 # /root/ns-process inside a minimal Debian tree that debootstrap builds once, from the mirror
@@ -21,6 +22,12 @@ usage() {
     exit 2
 }
 
+# --tree: make the pristine tree if it is missing, print its path and stop (./run.sh realroot).
+tree_only=
+if [[ ${1:-} == --tree ]]; then
+    tree_only=yes
+    shift
+fi
 case "${1:-}" in
 debian12) suite=bookworm ;;
 debian13) suite=trixie ;;
@@ -67,6 +74,12 @@ base=$cache/$name
 archives=$cache/$name.archives
 mkdir -p "$cache" "$archives/partial"
 
+# The tree has iproute2, as any installed Debian has (the minbase variant leaves it out):
+# the realroot test runs `ip` in it. A tree cached without it is made again.
+if [[ -d $base && ! -x $base/usr/bin/ip ]]; then
+    echo "$0: $base has no iproute2: making it again" >&2
+    rm -rf "$base"
+fi
 if [[ ! -d $base ]]; then
     if ! command -v debootstrap >/dev/null; then
         echo "$0: installing debootstrap"
@@ -77,13 +90,18 @@ if [[ ! -d $base ]]; then
     # shellcheck disable=SC2016 # $(REPO_URI) is apt's placeholder, not the shell's
     mirror=$(apt-get indextargets --format '$(REPO_URI)' 'Identifier: Packages' 'Label: Debian' |
              head -n 1)
-    echo "$0: debootstrap $suite into $base ${mirror:+from $mirror}"
+    echo "$0: debootstrap $suite into $base ${mirror:+from $mirror}" >&2
     rm -rf "$base.new"
-    debootstrap --variant=minbase "$suite" "$base.new" ${mirror:+"$mirror"} >"$base.log" 2>&1 || {
+    debootstrap --variant=minbase --include=iproute2 "$suite" "$base.new" ${mirror:+"$mirror"} \
+        >"$base.log" 2>&1 || {
         tail -n 20 "$base.log" >&2
         exit 1
     }
     mv "$base.new" "$base"  # only a complete tree is ever reused
+fi
+if [[ -n $tree_only ]]; then
+    echo "$base"
+    exit
 fi
 
 run=$(mktemp -d "$cache/run.XXXXXX")
