@@ -25,7 +25,9 @@ class RealRoot : public ::testing::Test {
     static void SetUpTestSuite() {
         const char* tree = getenv("NSP_REALROOT_TREE");
         if (!running_as_root() || tree == nullptr || !fs::is_directory(tree)) return;
-        const auto copy = installation::get();
+        // Held for the suite: the installation goes when its last user does.
+        installed_ = new std::shared_ptr<installation>(installation::get());
+        const auto& copy = *installed_;
         copy_ = new fs::path(copy->dir() / "debian");
         const result copied = sh(std::string("cp -a ") + tree + " " + copy_->string());
         if (copied.exit_status != 0) throw std::runtime_error("copy the tree: " + copied.err);
@@ -36,6 +38,8 @@ class RealRoot : public ::testing::Test {
         if (copy_ != nullptr) fs::remove_all(*copy_);
         delete copy_;
         copy_ = nullptr;
+        delete installed_;
+        installed_ = nullptr;
     }
     void SetUp() override {
         if (!running_as_root()) GTEST_SKIP() << "root runs a real distribution here (CI does)";
@@ -50,9 +54,11 @@ class RealRoot : public ::testing::Test {
     }
     std::shared_ptr<installation> copy = installation::get();
     static fs::path* copy_;
+    static std::shared_ptr<installation>* installed_;
 };
 
 fs::path* RealRoot::copy_ = nullptr;
+std::shared_ptr<installation>* RealRoot::installed_ = nullptr;
 
 TEST_F(RealRoot, BashDpkgAptAndTheNetworkWork) {
     const std::string mounts_before = host_mounts();
