@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "environment.hpp"
 #include "error.hpp"
 #include "trace.hpp"
 
@@ -74,10 +75,13 @@ options command_line::parse(int argc, const char* const argv[]) const {
     visible.add_options()("help,h", "print this help and exit")(
         "trace", po::bool_switch(&trace),
         "print each namespace operation to stderr as it happens (--trace=all: with every "
-        "device node and netlink lookup)");
+        "device node and netlink lookup)")(
+        "env", po::value(&parsed.environment)->value_name("NAME=VALUE"),
+        "set NAME to VALUE in the command's environment (repeatable)");
     if (rootfs_)
-        visible.add_options()("rootfs", po::value(&parsed.rootfs)->default_value(NSP_ROOTFS_DIR),
-                              "the root filesystem to pivot into");
+        visible.add_options()(
+            "rootfs", po::value(&parsed.rootfs)->default_value(beside_this_executable("../rootfs")),
+            "the root filesystem to pivot into");
     if (netsetgo_)
         visible.add_options()(
             "netsetgo",
@@ -100,6 +104,8 @@ options command_line::parse(int argc, const char* const argv[]) const {
              << "  127 if it does not exist.\n";
         throw help_requested(help.str());
     }
+    for (const std::string& assignment : parsed.environment)
+        environment::check_assignment(assignment);
     if (trace || trace_all) trace::enable(trace_all ? trace::level::all : trace::level::steps);
     if (parsed.command.empty()) parsed.command = {"/bin/sh"};
     return parsed;
@@ -142,7 +148,7 @@ std::string beside_this_executable(std::string_view name) {
     std::error_code error;
     const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
     if (error) return std::string(name);
-    return (self.parent_path() / name).string();
+    return (self.parent_path() / name).lexically_normal().string();
 }
 
 }  // namespace nsp

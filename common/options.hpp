@@ -24,13 +24,15 @@ struct options {
     std::vector<std::string> command;  // default: /bin/sh
     std::string rootfs;                // step04+: the new root filesystem
     std::string netsetgo;              // step05: the network helper
+    std::vector<std::string> environment;  // --env NAME=VALUE, in order
 };
 
 class command_line {
   public:
     // `program` and `summary` head the --help text.
     command_line(std::string program, std::string summary);
-    // step04+: --rootfs PATH, default the absolute path of build/rootfs.
+    // step04+: --rootfs PATH, default the rootfs beside the executable's directory: the
+    // absolute path of build/rootfs for build/bin/stepNN.
     void add_rootfs_option();
     // step05: --netsetgo PATH, default netsetgo beside the running executable.
     void add_netsetgo_option();
@@ -51,7 +53,7 @@ boost::program_options::variables_map parse_argv(
     int argc, const char* const argv[], const boost::program_options::options_description& options,
     const char* command_name = nullptr);
 
-// The path of `name` in the directory of the running executable.
+// The path of `name` ("netsetgo", "../rootfs") from the directory of the running executable.
 std::string beside_this_executable(std::string_view name);
 
 }  // namespace nsp

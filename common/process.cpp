@@ -18,6 +18,7 @@
 #include <cstring>
 #include <string>
 
+#include "environment.hpp"
 #include "error.hpp"
 #include "fd.hpp"
 #include "hints.hpp"
@@ -269,14 +270,16 @@ child_failure failure_of(const std::exception& error) {
     return {exit_runtime_failed, 0, error.what(), ""};
 }
 
-void exec_command(const std::vector<std::string>& command) {
-    const char* term = getenv("TERM");
-    const std::string term_value = term != nullptr ? term : "";
-    // The command gets a small, known environment, not the runtime's.
-    clearenv();
-    setenv("PS1", "-[ns-process]- # ", 1);
-    setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
-    if (term != nullptr) setenv("TERM", term_value.c_str(), 1);
+void exec_command(const std::vector<std::string>& command,
+                  const std::vector<std::string>& environment_overrides) {
+    // The command gets a small, known environment, not the runtime's; execvp(3) looks the
+    // command up on its PATH.
+    std::vector<std::string> variables = environment::for_the_command(environment_overrides);
+    std::vector<char*> envp;
+    for (std::string& variable : variables)
+        envp.push_back(variable.data());
+    envp.push_back(nullptr);
+    environ = envp.data();
 
     // Only stdin, stdout and stderr cross into the container: a descriptor inherited from
     // whoever started us (a host directory, say) would reach around the new root.

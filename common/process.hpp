@@ -49,10 +49,11 @@ child_failure failure_of(const std::exception& error);
 // std::system_error.
 void arm_parent_death_signal();
 
-// Child side: replaces the child with `command` (searched on PATH), its environment
-// PS1, PATH and TERM (if the runtime has one), and no descriptors but 0, 1 and 2.
+// Child side: replaces the child with `command` (searched on PATH), with the environment of
+// environment::for_the_command(environment_overrides) and no descriptors but 0, 1 and 2.
 // Throws command_error (or std::system_error before execve).
-[[noreturn]] void exec_command(const std::vector<std::string>& command);
+[[noreturn]] void exec_command(const std::vector<std::string>& command,
+                               const std::vector<std::string>& environment_overrides);
 
 // The child's set-up failed before its command ran; what() is the operation.
 class child_failed : public std::runtime_error {

@@ -21,7 +21,7 @@ int main(int argc, char* argv[]) {
         nsp::process::child container = nsp::process::child::clone(namespaces, [&] {
             go_ahead.wait();  // until the parent has done its part
             nsp::uts::init_from_child("ns-process");
-            nsp::process::exec_command(options.command);
+            nsp::process::exec_command(options.command, options.environment);
         });
 
         // The parent has nothing to set up yet: later steps add their part here.

@@ -34,7 +34,7 @@ int main(int argc, char* argv[]) {
             nsp::rootfs::init_from_child(rootfs);  // /proc, /dev, /tmp, pivot_root
             // Last: the set-up above still ran with the runtime's own file access.
             nsp::user::init_from_child();
-            nsp::process::exec_command(options.command);
+            nsp::process::exec_command(options.command, options.environment);
         });
 
         // The parent writes the maps from outside: that works rootless and lets root map more,

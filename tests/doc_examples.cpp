@@ -1,8 +1,11 @@
 #include "doc_examples.hpp"
 
+#include <stdlib.h>
+
 #include <algorithm>
-#include <regex>
+#include <mutex>
 #include <sstream>
+#include <stdexcept>
 
 #include "harness.hpp"
 
@@ -18,11 +21,6 @@ std::string without_trailing_space(std::string text) {
     return text;
 }
 
-void replace_all(std::string& text, const std::string& from, const std::string& to) {
-    for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
-        text.replace(at, from.size(), to);
-}
-
 std::string shell_quoted(const std::string& text) {
     std::string quoted = "'";
     for (char c : text)
@@ -31,8 +29,6 @@ std::string shell_quoted(const std::string& text) {
 }
 
 }  // namespace
-
-example_paths example_paths::in(const fs::path& copy) { return {copy / "bin", copy / "rootfs"}; }
 
 std::vector<example> examples_in(const std::string& markdown, const std::string& file) {
     std::vector<example> found;
@@ -108,31 +104,74 @@ std::optional<std::string> mismatch(const std::vector<std::string>& expected,
     return std::nullopt;
 }
 
-std::string with_installed_paths(const std::string& command, const example_paths& paths) {
-    static const std::regex bin(R"((^|[^-\w./])build/bin/)");
-    static const std::regex rootfs(R"((^|[^-\w./])build/rootfs(?![-\w.]))");
-    const std::string bin_dir = paths.bin.string() + "/";
-    std::string rewritten = std::regex_replace(command, bin, "$1" + bin_dir);
-    return std::regex_replace(rewritten, rootfs, "$1" + paths.rootfs.string());
+namespace {
+
+// The set-up chapter 5 states for a plain user, made in the command's own mount namespace.
+constexpr const char* installed_netsetgo = "/usr/local/libexec/netsetgo";
+
+std::string with_netsetgo_installed(const std::string& script, const fs::path& checkout) {
+    return "mount -t tmpfs -o mode=0755 tmpfs /usr/local && mkdir -m 0755 /usr/local/libexec && "
+           "install -o root -m 4755 " +
+           shell_quoted((checkout / "build/bin/netsetgo").string()) + " " + installed_netsetgo +
+           " || exit 125\n" + script;
 }
 
-std::string with_build_paths(std::string output, const example_paths& paths) {
-    replace_all(output, paths.bin.string() + "/", "build/bin/");
-    replace_all(output, paths.rootfs.string(), "build/rootfs");
-    return output;
+}  // namespace
+
+std::shared_ptr<learner_checkout> learner_checkout::get() {
+    static std::mutex lock;
+    static std::weak_ptr<learner_checkout> current;
+    const std::lock_guard guard(lock);
+    std::shared_ptr<learner_checkout> checkout = current.lock();
+    if (!checkout) {
+        checkout.reset(new learner_checkout());
+        current = checkout;
+    }
+    return checkout;
 }
 
-std::string output_of(const example& e, const example_paths& paths) {
-    const std::string script = "cd " + shell_quoted(NSP_SOURCE_DIR) + " || exit 125\nexec 2>&1\n" +
-                               with_installed_paths(e.command, paths);
-    const result r = run("/bin/sh", {"-c", script}, {.own_network_namespace = true});
-    std::string output = with_build_paths(r.out + r.err, paths);
+learner_checkout::learner_checkout() {
+    std::string pattern = "/tmp/ns-process-docs.XXXXXX";
+    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp " + pattern);
+    dir_ = pattern;
+    checkout_ = dir_ / "ns-process";
+    fs::permissions(dir_, fs::perms(0755));
+    copy_source_tree(NSP_SOURCE_DIR, checkout_);
+    fs::create_directories(checkout_ / "build");
+    fs::copy(NSP_BIN_DIR, checkout_ / "build" / "bin", fs::copy_options::recursive);
+    fs::copy(NSP_ROOTFS_DIR, checkout_ / "build" / "rootfs",
+             fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+    if (running_as_root()) {
+        const result handed = run((checkout_ / "build/bin/own-rootfs").string(),
+                                  {(checkout_ / "build/rootfs").string()});
+        if (handed.exit_status != 0) throw std::runtime_error("own-rootfs: " + handed.err);
+    }
+}
+
+learner_checkout::~learner_checkout() {
+    std::error_code ignored;
+    fs::remove_all(dir_, ignored);
+}
+
+std::string output_of(const example& e, const fs::path& checkout) {
+    std::string script =
+        "cd " + shell_quoted(checkout.string()) + " || exit 125\nexec 2>&1\n" + e.command;
+    std::vector<std::string> shell = {"/bin/sh", "-c"};
+    if (e.command.find(installed_netsetgo) != std::string::npos) {
+        script = with_netsetgo_installed(script, checkout);
+        shell = {"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c"};
+    }
+    shell.push_back(script);
+    const std::string program = shell.front();
+    shell.erase(shell.begin());
+    const result r = run(program, shell, {.own_network_namespace = true});
+    std::string output = r.out + r.err;
     if (r.timed_out) output += "[timed out]\n";
     return output;
 }
 
 std::vector<std::string> failures_of(const std::vector<example>& examples,
-                                     const example_paths& paths) {
+                                     const fs::path& checkout) {
     std::vector<std::string> failures;
     for (const example& e : examples) {
         if (e.command.empty()) {
@@ -140,11 +179,11 @@ std::vector<std::string> failures_of(const std::vector<example>& examples,
                                ": console block output with no \"$ \" command before it");
             continue;
         }
-        const std::string output = output_of(e, paths);
+        const std::string output = output_of(e, checkout);
         if (const auto why = mismatch(e.expected, output))
             failures.push_back(e.file + ":" + std::to_string(e.line) + ": $ " + e.command + "\n" +
-                               *why + "\nwhole output (build/bin/ stands for " +
-                               paths.bin.string() + "):\n" + output);
+                               *why + "\nwhole output (run in " + checkout.string() + "):\n" +
+                               output);
     }
     return failures;
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,26 +34,32 @@ bool line_matches(std::string_view expected, std::string_view actual);
 std::optional<std::string> mismatch(const std::vector<std::string>& expected,
                                     const std::string& output);
 
-// Where "build/bin/" and "build/rootfs" of a command really are when it runs: a 0755 copy
-// the unprivileged uid can reach, or a scratch build with a patch applied.
-struct example_paths {
-    std::filesystem::path bin, rootfs;
-    // The harness's installation (installation::dir()): its bin/ and rootfs/.
-    static example_paths in(const std::filesystem::path& copy);
+// A learner's checkout, where the chapters' commands run as printed: the files of this source
+// tree with build/bin and build/rootfs of this build, in a fresh 0755 directory under /tmp (the
+// real checkout may sit where uid 65534 cannot go, such as /root). The rootfs is handed to the
+// containers root runs, as the build does when root builds. Removed when the last user goes.
+class learner_checkout {
+  public:
+    static std::shared_ptr<learner_checkout> get();
+    ~learner_checkout();
+    learner_checkout(const learner_checkout&) = delete;
+    learner_checkout& operator=(const learner_checkout&) = delete;
+    const std::filesystem::path& dir() const { return checkout_; }
+
+  private:
+    learner_checkout();
+    std::filesystem::path dir_, checkout_;
 };
 
-// build/bin/ and build/rootfs, as whole words, become `paths`.
-std::string with_installed_paths(const std::string& command, const example_paths& paths);
-// What a reader would see: `paths` shown as build/bin/ and build/rootfs again.
-std::string with_build_paths(std::string output, const example_paths& paths);
-
-// Runs one example as a reader would, from the repository root, as root, stdout and stderr
-// together, but inside a network namespace of its own so nothing it does reaches the host's
-// network. Returns the output with the build paths put back.
-std::string output_of(const example& e, const example_paths& paths);
+// Runs one example as a reader would: from the root of `checkout`, as root, stdout and stderr
+// together, exactly as printed, inside a network namespace of its own so nothing it does
+// reaches the host's network. A command that uses /usr/local/libexec/netsetgo, which chapter 5
+// installs setuid root, runs where that set-up is made: a private mount namespace with a
+// tmpfs on /usr/local holding it, so the host's /usr/local never changes.
+std::string output_of(const example& e, const std::filesystem::path& checkout);
 
 // One message per example whose output no longer matches, naming the file and line.
 std::vector<std::string> failures_of(const std::vector<example>& examples,
-                                     const example_paths& paths);
+                                     const std::filesystem::path& checkout);
 
 }  // namespace nsp::test

@@ -51,8 +51,8 @@ TEST_P(DocExamples, OutputIsAsShown) {
                      << " (the examples create namespaces; each runs in its own "
                         "network namespace, which needs root)";
     const std::vector<example> examples = examples_of(GetParam());
-    const auto copy = installation::get();
-    for (const std::string& failure : failures_of(examples, example_paths::in(copy->dir())))
+    const auto checkout = learner_checkout::get();
+    for (const std::string& failure : failures_of(examples, checkout->dir()))
         ADD_FAILURE() << failure;
     std::cout << "[ checked  ] " << examples.size() << " examples in docs/" << GetParam() << "\n";
 }
@@ -93,22 +93,38 @@ TEST(DocMatcher, ExtractsCommandsAndOutputWithLineNumbers) {
     EXPECT_TRUE(examples[1].expected.empty());
 }
 
-TEST(DocMatcher, PathsOfTheBuildBecomeTheInstalledCopy) {
-    const fs::path dir_path = "/tmp/ns-process-test.AbC123";
-    const example_paths copy = example_paths::in(dir_path);
-    const std::string dir = dir_path.string();
-    EXPECT_EQ(with_installed_paths("build/bin/step02_user -- id", copy),
-              dir + "/bin/step02_user -- id");
+// The examples run in a learner's checkout, as printed: build/bin and build/rootfs are the
+// checkout's own, nothing in the command or its output is rewritten.
+TEST(DocMatcher, CommandsRunAsPrintedInALearnersCheckout) {
+    if (const std::string reason = cannot_run_as(as::root); !reason.empty()) GTEST_SKIP() << reason;
+    const auto checkout = learner_checkout::get();
+    const std::string out = output_of({"t.md",
+                                       1,
+                                       "ls build/bin/step04_rootfs step01_uts/main.cpp; "
+                                       "build/bin/step04_rootfs --rootfs nowhere true",
+                                       {}},
+                                      checkout->dir());
+    EXPECT_EQ(out,
+              "build/bin/step04_rootfs\nstep01_uts/main.cpp\n"
+              "step04_rootfs: open rootfs nowhere: No such file or directory\n"
+              "step04_rootfs: hint: build the BusyBox rootfs with 'cmake --build build --target "
+              "rootfs' (the default build makes build/rootfs), or pass --rootfs PATH\n");
     EXPECT_EQ(
-        with_installed_paths("x build/bin/s --rootfs=build/rootfs; ls build/rootfs/etc", copy),
-        "x " + dir + "/bin/s --rootfs=" + dir + "/rootfs; ls " + dir + "/rootfs/etc");
-    EXPECT_EQ(with_installed_paths("sh -c 'build/bin/s'", copy), "sh -c '" + dir + "/bin/s'");
-    EXPECT_EQ(with_installed_paths("cmake --build build --target rootfs", copy),
-              "cmake --build build --target rootfs");
-    EXPECT_EQ(with_installed_paths("ls my/build/bin/x build/rootfs.stamp", copy),
-              "ls my/build/bin/x build/rootfs.stamp");
-    EXPECT_EQ(with_build_paths("open rootfs " + dir + "/rootfs/x: " + dir + "/bin/y", copy),
-              "open rootfs build/rootfs/x: build/bin/y");
+        output_of({"t.md", 1, "build/bin/step04_rootfs cat /etc/hostname", {}}, checkout->dir()),
+        "ns-process\n")
+        << "the default rootfs is the checkout's own build/rootfs";
+}
+
+// Chapter 5's set-up for a plain user, /usr/local/libexec/netsetgo setuid root, is made for
+// the commands that use it, in their own mount namespace: the host's /usr/local never changes.
+TEST(DocMatcher, TheInstalledNetsetgoIsThereForTheCommandsThatUseIt) {
+    if (const std::string reason = cannot_run_as(as::root); !reason.empty()) GTEST_SKIP() << reason;
+    const auto checkout = learner_checkout::get();
+    const std::string before = tree_listing("/usr/local");
+    EXPECT_EQ(
+        output_of({"t.md", 1, "stat -c '%U %a' /usr/local/libexec/netsetgo", {}}, checkout->dir()),
+        "root 4755\n");
+    EXPECT_EQ(tree_listing("/usr/local"), before);
 }
 
 // A doc whose expected output was edited no longer passes, and the failure names the line.
@@ -119,12 +135,11 @@ TEST(DocMatcher, AnEditedExpectedLineFails) {
         "'uts:[42]'\nuts:[<…>]\n```\n";
     std::string altered = original;
     altered.replace(altered.find("world\n$"), 6, "wurld\n");
-    const auto copy = installation::get();
-    const example_paths paths = example_paths::in(copy->dir());
-    EXPECT_EQ(failures_of(examples_in(original, "docs/en/original.md"), paths),
+    const auto checkout = learner_checkout::get();
+    EXPECT_EQ(failures_of(examples_in(original, "docs/en/original.md"), checkout->dir()),
               std::vector<std::string>{});
     const std::vector<std::string> failures =
-        failures_of(examples_in(altered, "docs/en/altered.md"), paths);
+        failures_of(examples_in(altered, "docs/en/altered.md"), checkout->dir());
     ASSERT_EQ(failures.size(), 1u);
     EXPECT_TRUE(failures[0].starts_with("docs/en/altered.md:4: $ echo hello; echo world\n"))
         << failures[0];
@@ -135,9 +150,9 @@ TEST(DocMatcher, AnEditedExpectedLineFails) {
 // Each command runs in a network namespace of its own: no example reaches the host's network.
 TEST(DocMatcher, ExamplesRunInTheirOwnNetworkNamespace) {
     if (const std::string reason = cannot_run_as(as::root); !reason.empty()) GTEST_SKIP() << reason;
-    const auto copy = installation::get();
+    const auto checkout = learner_checkout::get();
     const std::string inside =
-        output_of({"t.md", 1, "readlink /proc/self/ns/net", {}}, example_paths::in(copy->dir()));
+        output_of({"t.md", 1, "readlink /proc/self/ns/net", {}}, checkout->dir());
     EXPECT_TRUE(inside.starts_with("net:[")) << inside;
     EXPECT_NE(inside, host_namespace("net") + "\n");
 }

@@ -192,8 +192,8 @@ TEST_P(ExerciseAnswer, IsChecked) {
             std::cout << "[ exercise ] " << e.number << " " << kind << ": not checked\n";
             return;
         }
-        const auto copy = installation::get();
-        for (const std::string& failure : failures_of(e.examples, example_paths::in(copy->dir())))
+        const auto checkout = learner_checkout::get();
+        for (const std::string& failure : failures_of(e.examples, checkout->dir()))
             ADD_FAILURE() << failure;
         std::cout << "[ exercise ] " << e.number << " " << kind << ": " << e.examples.size()
                   << " commands checked\n";
@@ -211,8 +211,7 @@ TEST_P(ExerciseAnswer, IsChecked) {
                   << ": applied and built, commands not run\n";
         return;
     }
-    const example_paths paths{fs::path(tree->bin(targets.front())).parent_path(), tree->rootfs()};
-    for (const std::string& failure : failures_of(e.examples, paths))
+    for (const std::string& failure : failures_of(e.examples, tree->source_dir()))
         ADD_FAILURE() << failure;
     std::cout << "[ exercise ] " << e.number << " " << kind << ": applied, built, "
               << e.examples.size() << " commands checked\n";

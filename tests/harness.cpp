@@ -233,6 +233,52 @@ result terminal::finish(std::chrono::milliseconds timeout) {
 
 result sh(const std::string& command) { return run("/bin/sh", {"-c", command}); }
 
+namespace {
+
+// The files of the checkout as git sees them: tracked (minus deleted ones) and untracked but
+// not ignored. Empty when `source` is not a git checkout.
+std::vector<fs::path> files_git_knows(const fs::path& source) {
+    const result r = run("/usr/bin/git", {"-C", source.string(), "ls-files", "-z", "--cached",
+                                          "--others", "--exclude-standard"});
+    std::vector<fs::path> files;
+    if (r.exit_status != 0) return files;
+    for (size_t start = 0; start < r.out.size();) {
+        const size_t end = r.out.find('\0', start);
+        files.emplace_back(r.out.substr(start, end - start));
+        if (end == std::string::npos) break;
+        start = end + 1;
+    }
+    return files;
+}
+
+// Without git (a release tarball): everything but build directories and .git.
+std::vector<fs::path> files_without_git(const fs::path& source) {
+    std::vector<fs::path> files;
+    for (auto it = fs::recursive_directory_iterator(source); it != fs::end(it); ++it) {
+        const fs::path relative = fs::relative(it->path(), source);
+        const std::string top = relative.begin()->string();
+        if (top == ".git" || top.starts_with("build")) {
+            if (it->is_directory()) it.disable_recursion_pending();
+            continue;
+        }
+        if (!it->is_directory() || it->is_symlink()) files.push_back(relative);
+    }
+    return files;
+}
+
+}  // namespace
+
+void copy_source_tree(const fs::path& from, const fs::path& to) {
+    std::vector<fs::path> files = files_git_knows(from);
+    if (files.empty()) files = files_without_git(from);
+    for (const fs::path& file : files) {
+        std::error_code missing;
+        if (!fs::exists(fs::symlink_status(from / file, missing))) continue;  // deleted, unstaged
+        fs::create_directories((to / file).parent_path());
+        fs::copy(from / file, to / file, fs::copy_options::copy_symlinks);
+    }
+}
+
 std::shared_ptr<installation> installation::get() {
     static std::mutex lock;
     static std::weak_ptr<installation> current;

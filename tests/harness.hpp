@@ -130,6 +130,10 @@ class installation {
 void write_netsetgo_guard(const std::filesystem::path& guard,
                           const std::filesystem::path& netsetgo);
 
+// Copies the files of the source tree `from` into `to`: those git tracks plus uncommitted
+// ones (everything but build directories and .git, without git), never a build directory.
+void copy_source_tree(const std::filesystem::path& from, const std::filesystem::path& to);
+
 // A binary of this build tree (with the defaults a learner uses).
 std::string build_bin(const std::string& name);
 

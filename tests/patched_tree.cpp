@@ -32,48 +32,6 @@ result shell(const std::string& command) {
                              r.out + r.err);
 }
 
-// The files of the checkout as git sees them: tracked (minus deleted ones) and untracked but
-// not ignored. Empty when `source` is not a git checkout.
-std::vector<fs::path> files_git_knows(const fs::path& source) {
-    const result r =
-        shell("git -C " + quoted(source) + " ls-files -z --cached --others --exclude-standard");
-    std::vector<fs::path> files;
-    if (r.exit_status != 0) return files;
-    for (size_t start = 0; start < r.out.size();) {
-        const size_t end = r.out.find('\0', start);
-        files.emplace_back(r.out.substr(start, end - start));
-        if (end == std::string::npos) break;
-        start = end + 1;
-    }
-    return files;
-}
-
-// Without git (a release tarball): everything but build directories and .git.
-std::vector<fs::path> files_without_git(const fs::path& source) {
-    std::vector<fs::path> files;
-    for (auto it = fs::recursive_directory_iterator(source); it != fs::end(it); ++it) {
-        const fs::path relative = fs::relative(it->path(), source);
-        const std::string top = relative.begin()->string();
-        if (top == ".git" || top.starts_with("build")) {
-            if (it->is_directory()) it.disable_recursion_pending();
-            continue;
-        }
-        if (!it->is_directory() || it->is_symlink()) files.push_back(relative);
-    }
-    return files;
-}
-
-void copy_source(const fs::path& from, const fs::path& to) {
-    std::vector<fs::path> files = files_git_knows(from);
-    if (files.empty()) files = files_without_git(from);
-    for (const fs::path& file : files) {
-        std::error_code missing;
-        if (!fs::exists(fs::symlink_status(from / file, missing))) continue;  // deleted, unstaged
-        fs::create_directories((to / file).parent_path());
-        fs::copy(from / file, to / file, fs::copy_options::copy_symlinks);
-    }
-}
-
 }  // namespace
 
 applied_patch::applied_patch(patched_tree& tree, fs::path patch)
@@ -111,11 +69,13 @@ patched_tree::patched_tree() {
     if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp " + pattern);
     dir_ = pattern;
     source_ = dir_ / "source";
-    build_ = dir_ / "build";
+    // Inside the source tree, as a learner's build/ is: the answers' commands run from the
+    // source root and name build/bin and build/rootfs as printed.
+    build_ = source_ / "build";
     try {
         // 0755 all the way down, so the scratch binaries can be run as uid 65534 too.
         fs::permissions(dir_, fs::perms(0755));
-        copy_source(NSP_SOURCE_DIR, source_);
+        copy_source_tree(NSP_SOURCE_DIR, source_);
         const result configured = shell(
             quoted(NSP_CMAKE_COMMAND) + " -S " + quoted(source_) + " -B " + quoted(build_) +
             " -G " + quoted(NSP_CMAKE_GENERATOR) + " -DCMAKE_CXX_COMPILER=" +

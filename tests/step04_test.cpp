@@ -390,6 +390,44 @@ TEST_P(Step04, FiftyRunsLeaveTheHostAsItWas) {
     EXPECT_EQ(processes_mentioning(copy->dir().string()), std::vector<pid_t>{});
 }
 
+// The command's environment is a small known one, never the runtime's: PS1, PATH, TERM when
+// the runtime has one, HOME of root in the rootfs's /etc/passwd; --env adds or replaces one.
+TEST_P(Step04, TheCommandGetsAKnownEnvironment) {
+    const result r =
+        run("/bin/sh", {"-c", "NSP_RUNTIMES_OWN=secret TERM=vt100 exec " +
+                                  shell_prefix_for(GetParam()) + step + " --rootfs " + rootfs() +
+                                  " --env GREETING=hello --env 'PS1=$ ' -- env"});
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    std::vector<std::string> variables = lines_of(r.out);
+    std::sort(variables.begin(), variables.end());
+    EXPECT_EQ(variables, (std::vector<std::string>{
+                             "GREETING=hello", "HOME=/root",
+                             "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                             "PS1=$ ", "TERM=vt100"}));
+}
+
+TEST_P(Step04, HomeIsRootsHomeInTheRootfsElseTheRoot) {
+    const rootfs_copy elsewhere("home-elsewhere-" + std::to_string(static_cast<int>(GetParam())));
+    std::ofstream(elsewhere.path() / "etc/passwd") << "root:x:0:0:root:/home/boss:/bin/sh\n";
+    const rootfs_copy none("no-passwd-" + std::to_string(static_cast<int>(GetParam())));
+    fs::remove(none.path() / "etc/passwd");
+    for (const auto& [tree, home] :
+         {std::pair{elsewhere.path(), "/home/boss"}, {none.path(), "/"}}) {
+        const result r = run(step, {"--rootfs", tree.string(), "/bin/sh", "-c", "echo $HOME"},
+                             {.user = GetParam()});
+        EXPECT_EQ(r.out, std::string(home) + "\n") << r.err;
+    }
+}
+
+TEST_P(Step04, AnEnvWithoutANameIsRefused) {
+    for (const char* bad : {"NOVALUE", "=value"}) {
+        const result r = in_container({"--env", bad, "true"});
+        EXPECT_EQ(r.exit_status, 125) << bad;
+        EXPECT_EQ(r.err, "step04_rootfs: bad --env '" + std::string(bad) +
+                             "': want NAME=VALUE (try --help)\n");
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(AsRootAndRootless, Step04, ::testing::Values(as::root, as::rootless),
                          user_name);
 
