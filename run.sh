@@ -12,7 +12,9 @@
 #   ./run.sh tidy      clang-tidy over common/ and the steps; fails on any warning
 #   ./run.sh fuzz [S]  libFuzzer on the argument parsers, S seconds per target (build-fuzz/)
 #   ./run.sh soak      1,000 starts of each step and 50 rounds of 8 concurrent containers
-#   ./run.sh bench     start-up benchmark against the kernel floor (docs/performance.md)
+#   ./run.sh bench [--against REF] [OPTIONS]
+#                      start-up against the kernel floor, bwrap and crun (docs/performance.md);
+#                      --against REF also builds git REF and times both builds side by side
 #   ./run.sh clang     the test suites again, built with clang (build-clang/)
 #   ./run.sh distro debian13|debian12
 #                      `./run.sh test` on a fresh debootstrapped Debian tree (tests/distro/)
@@ -113,6 +115,34 @@ setup() {
     install_missing packages
 }
 
+# The benchmark's peers: bubblewrap and crun, the field's references for steps 4 and 5.
+bench_packages() {
+    echo bubblewrap crun
+}
+
+# ./run.sh bench [--against REF] [nsp_bench options]: the start-up benchmark
+# (docs/performance.md). With --against REF, git REF is built in a scratch tree too and both
+# builds run in the same interleaved rounds, against the same floors, side by side.
+bench() {
+    build
+    install_missing bench_packages
+    cmake --build build --target bench
+    if [ "${1:-}" = --against ]; then
+        [ $# -ge 2 ] || { echo "usage: ./run.sh bench --against REF [OPTIONS]" >&2; exit 2; }
+        ref=$2
+        shift 2
+        scratch=$(mktemp -d /tmp/ns-process-against.XXXXXX)
+        trap 'rm -rf "$scratch"' EXIT
+        git archive --format=tar "$ref" | tar -C "$scratch" -xf -
+        echo "run.sh: building $ref ($(git rev-parse --short "$ref")) in $scratch"
+        cmake -S "$scratch" -B "$scratch/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+        cmake --build "$scratch/build" -j"$(nproc)" --target \
+            step01_uts step02_user step03_mount step04_rootfs step05_network netsetgo >/dev/null
+        set -- --also-bin "$ref=$scratch/build/bin" "$@"
+    fi
+    build/tests/bench/nsp_bench "$@"
+}
+
 build() {
     setup
     cmake --preset default >/dev/null
@@ -124,6 +154,7 @@ setup) setup ;;
 packages)
     packages | tr ' ' '\n'
     hardening_packages | tr ' ' '\n'
+    bench_packages | tr ' ' '\n'
     ;;
 build) build ;;
 demo)
@@ -161,9 +192,8 @@ soak)
     ctest --test-dir build --output-on-failure -L soak
     ;;
 bench)
-    build
-    cmake --build build --target nsp_bench
-    build/tests/bench/nsp_bench
+    shift
+    bench "$@"
     ;;
 clang)
     setup
@@ -187,7 +217,7 @@ own-rootfs)
     ;;
 *)
     echo "usage: ./run.sh demo|test|build|setup|packages|sanitize|tidy|fuzz [SECONDS]|soak|bench|" \
-        "clang|distro [debian13|debian12]|realroot|own-rootfs PATH" >&2
+        "clang|distro [debian13|debian12]|realroot|own-rootfs PATH|bench [--against REF]" >&2
     exit 2
     ;;
 esac
