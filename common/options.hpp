@@ -21,9 +21,9 @@ class help_requested : public std::runtime_error {
 };
 
 struct options {
-    std::vector<std::string> command;  // default: /bin/sh
-    std::string rootfs;                // step04+: the new root filesystem
-    std::string netsetgo;              // step05: the network helper
+    std::vector<std::string> command;      // default: /bin/sh
+    std::string rootfs;                    // step04+: the new root filesystem
+    std::string netsetgo;                  // step05: the network helper
     std::vector<std::string> environment;  // --env NAME=VALUE, in order
 };
 

@@ -1,7 +1,5 @@
 #include "process.hpp"
 
-#include <fcntl.h>
-#include <linux/close_range.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/prctl.h>
@@ -9,155 +7,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <csignal>
+#include <cstring>
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/common_interface_defs.h>
 #endif
-#include <cstdlib>
-#include <cstring>
-#include <string>
+#include <utility>
 
-#include "environment.hpp"
 #include "error.hpp"
-#include "fd.hpp"
 #include "hints.hpp"
+#include "signals.hpp"
 
 namespace nsp::process {
 
 namespace {
-
-constexpr std::array forwarded_signals{SIGINT, SIGTERM, SIGHUP};
-volatile sig_atomic_t forward_to_pid = 0;
-// Set when the container is PID 1 of a new PID namespace: /proc/PID/status of it, filled in
-// before the handler is installed so the handler builds no string.
-char pid1_status_path[32] = "";
-// The signal for which the runtime ended the container with SIGKILL (0: none).
-volatile sig_atomic_t ended_for_signal = 0;
-
-// The 64-bit signal mask after `field` ("SigCgt:") in a /proc/PID/status text, or 0.
-// Plain loops: this runs in a signal handler, where the library's parsers are off limits.
-unsigned long long status_mask(const char* text, const char* field) {
-    for (const char* line = text; *line != '\0';) {
-        size_t i = 0;
-        while (field[i] != '\0' && line[i] == field[i])
-            ++i;
-        if (field[i] == '\0') {
-            unsigned long long mask = 0;
-            for (const char* c = line + i + 1; *c != '\n' && *c != '\0'; ++c) {
-                const int digit = *c >= 'a' ? *c - 'a' + 10 : *c - '0';
-                mask = mask << 4 | static_cast<unsigned>(digit);
-            }
-            return mask;
-        }
-        while (*line != '\0' && *line++ != '\n') {
-        }
-    }
-    return 0;
-}
-
-// Would the kernel drop `signal` sent to the container's PID 1? PID 1 of a PID namespace gets
-// from outside only the signals it catches or blocks: one left at its default action is
-// discarded (pid_namespaces(7)), even SIGINT from the terminal. open(2) and read(2) are
-// async-signal-safe. When the status cannot be read, the answer is "no": plain forwarding.
-bool pid1_drops(int signal) {
-    const int fd = ::open(pid1_status_path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return false;
-    char text[4096];
-    size_t length = 0;
-    while (length < sizeof text - 1) {
-        const ssize_t n = ::read(fd, text + length, sizeof text - 1 - length);
-        if (n <= 0) break;
-        length += static_cast<size_t>(n);
-    }
-    ::close(fd);
-    text[length] = '\0';
-    const unsigned long long bit = 1ULL << (signal - 1);
-    const unsigned long long kept =
-        status_mask(text, "SigCgt:") | status_mask(text, "SigIgn:") | status_mask(text, "SigBlk:");
-    return length > 0 && (kept & bit) == 0;
-}
-
-// Outside a PID namespace, SIGINT/SIGTERM/SIGHUP at their default action end the command.
-// For a PID 1 the kernel would drop them, so the runtime gives that default action itself:
-// SIGKILL, and later the exit status 128+N of the signal that was sent, not of SIGKILL.
-// The command stays PID 1 (no init of ours in between, as bubblewrap and tini add), so `ps`
-// shows what the chapters show. A caught, ignored or blocked signal is forwarded as it is:
-// the kernel delivers, drops or queues it as it would for any process.
-// The race: the disposition is read a moment before the signal is sent. A handler installed
-// in between is too late, as it would be outside a PID namespace for a signal that came a
-// moment earlier; a handler removed in between (an execve in progress resets them all, as
-// when `sh -c` execs its last command) lets the forwarded signal be dropped.
-void forward_signal(int signal) {
-    const pid_t pid = forward_to_pid;
-    if (pid <= 0) return;
-    const int saved_errno = errno;  // the interrupted code may be about to look at it
-    if (pid1_status_path[0] != '\0' && pid1_drops(signal)) {
-        ended_for_signal = signal;
-        ::kill(pid, SIGKILL);
-    } else {
-        ::kill(pid, signal);
-    }
-    errno = saved_errno;
-}
-
-// While a container runs, the runtime passes SIGINT/SIGTERM/SIGHUP on to it instead of dying
-// and leaving it behind.
-void start_forwarding_signals(pid_t pid, bool pid1) {
-    if (pid1) {
-        const std::string path = "/proc/" + std::to_string(pid) + "/status";
-        pid1_status_path[path.copy(pid1_status_path, sizeof pid1_status_path - 1)] = '\0';
-    }
-    ended_for_signal = 0;
-    forward_to_pid = pid;
-    struct sigaction action {};
-    action.sa_handler = forward_signal;
-    action.sa_flags = SA_RESTART;
-    sigemptyset(&action.sa_mask);
-    // One signal at a time: two handlers must not both decide for the same container.
-    for (int signal : forwarded_signals)
-        sigaddset(&action.sa_mask, signal);
-    for (int signal : forwarded_signals)
-        sigaction(signal, &action, nullptr);
-}
-
-void stop_forwarding_signals() {
-    struct sigaction action {};
-    action.sa_handler = SIG_DFL;
-    sigemptyset(&action.sa_mask);
-    for (int signal : forwarded_signals)
-        sigaction(signal, &action, nullptr);
-    forward_to_pid = 0;
-    pid1_status_path[0] = '\0';
-}
-
-// What the runtime inherits from whoever started it must not change how it waits or forwards
-// (crun resets the same): an ignored SIGCHLD makes the kernel reap the container itself, so
-// its status is lost; a blocked SIGTERM is never forwarded. SIGPIPE is ignored so that
-// writing to a container that died during set-up is an error we report, not our death.
-void reset_inherited_signals() {
-    // Neither can fail: both are valid signals that may be caught.
-    (void)std::signal(SIGCHLD, SIG_DFL);
-    (void)std::signal(SIGPIPE, SIG_IGN);
-    sigset_t forwarded;
-    sigemptyset(&forwarded);
-    for (int signal : forwarded_signals)
-        sigaddset(&forwarded, signal);
-    sigprocmask(SIG_UNBLOCK, &forwarded, nullptr);
-}
-
-// The command starts as a fresh program would: every signal at its default action (an
-// ignored signal survives execve) and none blocked.
-void reset_signals_for_the_command() {
-    for (int signal = 1; signal < NSIG; ++signal)
-        // The C library's own signals (32, 33) refuse with EINVAL: nothing to reset there.
-        if (signal != SIGKILL && signal != SIGSTOP) (void)std::signal(signal, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    if (sigprocmask(SIG_SETMASK, &none, nullptr) != 0) throw_errno("clear the signal mask");
-}
-
-int last_reaped_status = 0;
 
 struct namespace_flag {
     int flag;
@@ -205,14 +68,9 @@ void tell_sanitizer_about_the_child_stack() {
 struct child_start {
     std::function<void()>* init;
     error_pipe* errors;
+    const terminal::pty* terminal;  // the container's own terminal, if it gets one
     int parent_pidfd;  // the runtime, to see whether it died before PR_SET_PDEATHSIG took
 };
-
-// True when the runtime has already exited. A pidfd becomes readable when its process ends.
-bool parent_is_gone(int parent_pidfd) {
-    pollfd parent{parent_pidfd, POLLIN, 0};
-    return parent_pidfd >= 0 && ::poll(&parent, 1, 0) > 0;
-}
 
 // In the child: the runtime's pidfd (close-on-exec), for arm_parent_death_signal().
 int runtime_pidfd = -1;
@@ -224,6 +82,10 @@ int child_main(void* arg) {
     auto& start = *static_cast<child_start*>(arg);
     start.errors->close_in_child();
     try {
+        if (start.terminal != nullptr)
+            start.terminal->attach_in_child();
+        else
+            terminal::leave_the_session();
         runtime_pidfd = start.parent_pidfd;
         arm_parent_death_signal();
         (*start.init)();
@@ -235,6 +97,15 @@ int child_main(void* arg) {
     }
 }
 
+// A status from waitpid(2), retried when a signal interrupts it. Traced with the status.
+int reap(pid_t pid) {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) throw_errno("wait for the child " + std::to_string(pid));
+    trace::note("waitpid(" + std::to_string(pid) + ") = " + describe_status(status));
+    return status;
+}
+
 }  // namespace
 
 std::string describe_status(int wait_status) {
@@ -243,14 +114,14 @@ std::string describe_status(int wait_status) {
     return "exit status " + std::to_string(WEXITSTATUS(wait_status));
 }
 
-int status_of_the_last_killed_child() { return last_reaped_status; }
-
 void arm_parent_death_signal() {
     // The container must not outlive the runtime: the kernel kills it when we die. If the
-    // runtime died before this line, no signal will come, so look once.
+    // runtime died before this line, no signal will come, so look once: a pidfd turns
+    // readable when its process has ended.
     checked(prctl(PR_SET_PDEATHSIG, SIGKILL), "set the parent-death signal",
             [] { return "prctl(PR_SET_PDEATHSIG, SIGKILL)"; });
-    if (parent_is_gone(runtime_pidfd)) _exit(exit_runtime_failed);
+    pollfd parent{runtime_pidfd, POLLIN, 0};
+    if (runtime_pidfd >= 0 && ::poll(&parent, 1, 0) > 0) _exit(exit_runtime_failed);
 }
 
 int exit_status_of(int wait_status) {
@@ -270,101 +141,69 @@ child_failure failure_of(const std::exception& error) {
     return {exit_runtime_failed, 0, error.what(), ""};
 }
 
-void exec_command(const std::vector<std::string>& command,
-                  const std::vector<std::string>& environment_overrides) {
-    // The command gets a small, known environment, not the runtime's; execvp(3) looks the
-    // command up on its PATH.
-    std::vector<std::string> variables = environment::for_the_command(environment_overrides);
-    std::vector<char*> envp;
-    for (std::string& variable : variables)
-        envp.push_back(variable.data());
-    envp.push_back(nullptr);
-    environ = envp.data();
-
-    // Only stdin, stdout and stderr cross into the container: a descriptor inherited from
-    // whoever started us (a host directory, say) would reach around the new root.
-    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
-        throw_errno("mark inherited descriptors close-on-exec");
-    reset_signals_for_the_command();
-
-    std::vector<char*> argv;
-    argv.reserve(command.size() + 1);
-    for (const std::string& word : command)
-        argv.push_back(const_cast<char*>(word.c_str()));
-    argv.push_back(nullptr);
-    const auto describe = [&] {
-        std::string call = "execvp(" + trace::quoted(command.front()) + ", [";
-        for (const std::string& word : command)
-            call += trace::quoted(word) + (&word == &command.back() ? "" : ", ");
-        return call + "])";
-    };
-    // Written before the call: when it works, nothing of ours runs after it.
-    if (trace::enabled()) trace::note(describe());
-    execvp(argv[0], argv.data());
-    const int err = errno;
-    trace::call(-1, describe);
-    const std::string operation = "execute " + command.front();
-    const std::string hint = hints::executing_the_command(err);
-    trace::failed(err, operation, hint);
-    throw command_error(err, operation, hint);
-}
-
 child child::clone(int flags, std::function<void()> init) {
-    reset_inherited_signals();
+    signals::reset_inherited();
     error_pipe errors;
+    std::optional<terminal::pty> terminal = terminal::pty::for_the_container();
     // Close-on-exec, like every pidfd: the command never sees it.
     const unique_fd self(static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0)));
-    child_start start{&init, &errors, self.get()};
-    const pid_t pid = static_cast<pid_t>(
-        checked(::clone(child_main, child_stack + sizeof child_stack, flags | SIGCHLD, &start),
+    child_start start{&init, &errors, terminal ? &*terminal : nullptr, self.get()};
+    int pidfd = -1;
+    // CLONE_PIDFD: a descriptor of the child from the start, which nothing can make name
+    // another process (the kernel writes it into `pidfd`).
+    const auto pid = static_cast<pid_t>(
+        checked(::clone(child_main, child_stack + sizeof child_stack, flags | CLONE_PIDFD | SIGCHLD,
+                        &start, &pidfd),
                 "clone a child with " + clone_flag_names(flags),
                 (flags & CLONE_NEWUSER) != 0 ? hints::creating_a_user_namespace
                                              : hints::creating_namespaces,
                 [&] { return "clone(" + clone_flag_names(flags) + "|SIGCHLD)"; }));
     trace_new_namespaces(pid, flags);
     errors.close_in_parent();
-    start_forwarding_signals(pid, (flags & CLONE_NEWPID) != 0);
-    child container{pid, std::move(errors)};  // from here, it is killed if we throw
-    if ((flags & CLONE_NEWPID) != 0) {
-        if (auto handed = terminal::foreground::give_to(pid))
-            container.foreground_.emplace(std::move(*handed));
-    }
-    return container;
+    if (terminal) terminal->close_in_parent();
+    const bool pid1 = (flags & CLONE_NEWPID) != 0;
+    signals::start_forwarding(pidfd, pid, pid1);
+    return child(pid, unique_fd(pidfd), pid1, std::move(errors), std::move(terminal));
 }
+
+child::child(pid_t pid, unique_fd pidfd, bool pid1, error_pipe errors,
+             std::optional<terminal::pty> terminal)
+    : pid_(pid),
+      pidfd_(std::move(pidfd)),
+      pid1_(pid1),
+      errors_(std::move(errors)),
+      terminal_(std::move(terminal)) {}
 
 child::child(child&& other) noexcept
     : pid_(std::exchange(other.pid_, -1)),
+      pidfd_(std::move(other.pidfd_)),
+      pid1_(other.pid1_),
       errors_(std::move(other.errors_)),
-      foreground_(std::move(other.foreground_)) {}
+      terminal_(std::move(other.terminal_)) {}
 
 child::~child() {
     if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);  // no effect on a child that is already dead: its status stays
-    int status = 0;
-    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    // No effect on a child that is already dead: its status stays.
+    ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
+    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
     }
-    last_reaped_status = status;
-    stop_forwarding_signals();
+    signals::stop_forwarding();
 }
 
 int child::wait() {
-    const std::optional<child_failure> failure = errors_.receive();
-    const pid_t pid = pid_;
-    int status = 0;
-    while (waitpid(pid_, &status, 0) < 0) {
-        if (errno != EINTR) throw_errno("wait for the child " + std::to_string(pid_));
-    }
-    pid_ = -1;
-    stop_forwarding_signals();
-    foreground_.reset();  // the terminal goes back to the runtime's group
-    if (failure) throw child_failed(*failure);
+    if (terminal_) terminal_->relay_until_exit(pidfd_.get(), pid_, pid1_);
+    const child_report report = errors_.receive();
+    const pid_t pid = std::exchange(pid_, -1);
+    const int status = reap(pid);
+    signals::stop_forwarding();
+    terminal_.reset();  // the user's terminal gets its modes back
+    if (report.failure) throw child_failed(*report.failure);
+    if (report.died_during_setup()) throw child_died_during_setup(status);
     // Killed by us for a signal its PID 1 would have dropped: report that signal.
-    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && ended_for_signal != 0) {
-        // The signal handler made the call; tracing there is not async-signal-safe.
-        if (trace::enabled())
-            trace::note(std::string("kill(") + std::to_string(pid) + ", SIGKILL) in place of SIG" +
-                        sigabbrev_np(ended_for_signal) + ", which its PID 1 does not handle");
-        return 128 + ended_for_signal;
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && signals::ended_for() != 0) {
+        trace::note("pidfd_send_signal(" + std::to_string(pid) + ", SIGKILL) in place of SIG" +
+                    sigabbrev_np(signals::ended_for()) + ", which its PID 1 does not handle");
+        return 128 + signals::ended_for();
     }
     return exit_status_of(status);
 }

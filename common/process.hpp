@@ -11,12 +11,12 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
-#include <system_error>
-#include <vector>
 
-#include "error.hpp"
+#include "exec.hpp"
+#include "fd.hpp"
 #include "sync.hpp"
 #include "terminal.hpp"
 
@@ -29,16 +29,6 @@ int exit_status_of(int wait_status);
 // A waitpid(2) status in words: "exit status 3", "killed by signal 9".
 std::string describe_status(int wait_status);
 
-// Parent: the waitpid(2) status of the last child a `child` destructor reaped, e.g. one that
-// died during set-up (see go_ahead_pipe::send()).
-int status_of_the_last_killed_child();
-
-// A failure to start the command itself (execve), as opposed to a failure in set-up.
-class command_error : public error {
-  public:
-    using error::error;
-};
-
 // The exit status for a failure in the child before its command ran:
 // 127 when the command does not exist, 126 when it cannot be executed, 125 otherwise.
 child_failure failure_of(const std::exception& error);
@@ -46,16 +36,10 @@ child_failure failure_of(const std::exception& error);
 // Child side: the kernel sends the child SIGKILL when the runtime dies (PR_SET_PDEATHSIG);
 // if the runtime is already gone, the child exits now. clone() does this first; a credential
 // change (setresuid) makes the kernel forget it, so call it again after one. Throws
-// std::system_error.
+// nsp::error.
 void arm_parent_death_signal();
 
-// Child side: replaces the child with `command` (searched on PATH), with the environment of
-// environment::for_the_command(environment_overrides) and no descriptors but 0, 1 and 2.
-// Throws command_error (or std::system_error before execve).
-[[noreturn]] void exec_command(const std::vector<std::string>& command,
-                               const std::vector<std::string>& environment_overrides);
-
-// The child's set-up failed before its command ran; what() is the operation.
+// The child's set-up failed before its command ran, and said why; what() is the operation.
 class child_failed : public std::runtime_error {
   public:
     explicit child_failed(child_failure failure)
@@ -63,18 +47,25 @@ class child_failed : public std::runtime_error {
     child_failure failure;
 };
 
+// The child died during its set-up without saying why (killed, say), with `wait_status`.
+class child_died_during_setup : public std::runtime_error {
+  public:
+    explicit child_died_during_setup(int wait_status)
+        : std::runtime_error("the container died during set-up (" + describe_status(wait_status) +
+                             ")"),
+          wait_status(wait_status) {}
+    int wait_status;
+};
+
 // A child process in new namespaces. The parent owns it: if it is destroyed before wait()
 // (the parent's set-up threw), the child is killed and reaped, so nothing outlives the
-// runtime. While it lives, SIGINT, SIGTERM and SIGHUP sent to the runtime go to the child;
-// with CLONE_NEWPID, it also holds the terminal's foreground (terminal.hpp).
-// clone() first resets what the runtime inherited (SIGCHLD to default, the forwarded signals
-// unblocked, SIGPIPE ignored); exec_command() gives the command default signal actions and
-// an empty signal mask.
+// runtime. While it lives, signals sent to the runtime go to it (signals.hpp); it never shares
+// the user's terminal, and on a terminal it gets one of its own (terminal.hpp).
 class child {
   public:
     // Parent: clone(2) a child that runs `init` with the namespace `flags` (CLONE_NEW*).
     // `init` runs in the child and ends in exec_command(); whatever it throws reaches the
-    // parent over an error pipe. Throws std::system_error when clone(2) fails.
+    // parent over an error pipe. Throws nsp::error when clone(2) fails.
     static child clone(int flags, std::function<void()> init);
 
     child(child&& other) noexcept;
@@ -83,16 +74,19 @@ class child {
 
     pid_t pid() const { return pid_; }
 
-    // Parent: waits for the command to end and returns the exit status for it.
-    // Throws child_failed when the child's set-up or execve failed.
+    // Parent: waits for the command to end and returns the exit status for it. Throws
+    // child_failed when the child's set-up or execve failed, child_died_during_setup when it
+    // died before its command started.
     int wait();
 
   private:
-    child(pid_t pid, error_pipe errors) : pid_(pid), errors_(std::move(errors)) {}
-    pid_t pid_;
+    child(pid_t pid, unique_fd pidfd, bool pid1, error_pipe errors,
+          std::optional<terminal::pty> terminal);
+    pid_t pid_ = -1;
+    unique_fd pidfd_;  // names the child, and no process that may take over its pid later
+    bool pid1_ = false;
     error_pipe errors_;
-    // A container in its own PID namespace, started on a terminal, holds its foreground.
-    std::optional<terminal::foreground> foreground_;
+    std::optional<terminal::pty> terminal_;
 };
 
 }  // namespace nsp::process

@@ -6,7 +6,6 @@
 #include "error.hpp"
 #include "options.hpp"
 #include "process.hpp"
-#include "sync.hpp"
 
 namespace nsp {
 
@@ -17,10 +16,8 @@ int run_step(std::string_view program, const std::function<int()>& body) {
     } catch (const help_requested& help) {
         std::cout << help.what();
         return 0;
-    } catch (const child_died_during_setup& died) {
-        const std::string status =
-            process::describe_status(process::status_of_the_last_killed_child());
-        report_error(program, 0, std::string(died.what()) + " (" + status + ")");
+    } catch (const process::child_died_during_setup& died) {
+        report_error(program, 0, died.what());
         return exit_runtime_failed;
     } catch (const process::child_failed& failed) {
         report_error(program, failed.failure.error, failed.failure.what, failed.failure.hint);

@@ -24,8 +24,11 @@ void make_pipe(unique_fd& read_end, unique_fd& write_end, const char* name) {
     write_end.reset(fds[1]);
 }
 
-// The fixed-size record the child writes: one write(2) of less than PIPE_BUF is atomic.
+// The fixed-size record of a failure: one write(2) of less than PIPE_BUF is atomic. Its
+// first byte tells it from the "about to exec" byte.
+constexpr char failure_kind = 'F', exec_kind = 'E';
 struct failure_record {
+    char kind;
     int exit_status;
     int error;
     char what[512];
@@ -38,6 +41,9 @@ void copy_truncated(char (&to)[Size], const std::string& from) {
     std::memcpy(to, from.data(), length);
     to[length] = '\0';
 }
+
+// The write end of the error pipe, in the child.
+int child_write_end = -1;
 
 ssize_t read_retrying(int fd, void* buffer, size_t size) {
     ssize_t n;
@@ -56,10 +62,8 @@ void go_ahead_pipe::send() {
     const char go = 'G';
     // Traced before the write: once it is done, the child may print before we could.
     trace::note(R"(write(go_ahead, "G", 1))");
-    if (::write(write_end_.get(), &go, 1) != 1) {
-        if (errno == EPIPE) throw child_died_during_setup();
+    if (::write(write_end_.get(), &go, 1) != 1 && errno != EPIPE)
         throw_errno("send the go-ahead to the child");
-    }
     write_end_.reset();
 }
 
@@ -75,22 +79,46 @@ void go_ahead_pipe::wait() {
 
 error_pipe::error_pipe() { make_pipe(read_end_, write_end_, "error"); }
 
+void error_pipe::close_in_child() {
+    read_end_.reset();
+    child_write_end = write_end_.get();
+}
+
 void error_pipe::send(const child_failure& failure) noexcept {
-    failure_record record{failure.exit_status, failure.error, {}, {}};
+    failure_record record{failure_kind, failure.exit_status, failure.error, {}, {}};
     copy_truncated(record.what, failure.what);
     copy_truncated(record.hint, failure.hint);
     [[maybe_unused]] const ssize_t ignored = ::write(write_end_.get(), &record, sizeof record);
 }
 
-std::optional<child_failure> error_pipe::receive() {
+void error_pipe::about_to_exec() noexcept {
+    [[maybe_unused]] const ssize_t ignored = ::write(child_write_end, &exec_kind, 1);
+}
+
+child_report error_pipe::receive() {
+    child_report report;
     failure_record record{};
-    const ssize_t n = read_retrying(read_end_.get(), &record, sizeof record);
+    for (;;) {
+        const ssize_t n = read_retrying(read_end_.get(), &record.kind, 1);
+        if (n < 0) throw_errno("read the child's error pipe");
+        if (n == 0) break;  // closed: by execve if it said so, else by its death
+        if (record.kind == exec_kind) {
+            report.command_started = true;
+            continue;
+        }
+        // The rest of the record, after the byte of its kind.
+        const size_t rest = sizeof record - 1;
+        if (read_retrying(read_end_.get(), reinterpret_cast<char*>(&record) + 1, rest) !=
+            static_cast<ssize_t>(rest))
+            break;
+        record.what[sizeof record.what - 1] = '\0';
+        record.hint[sizeof record.hint - 1] = '\0';
+        report.command_started = false;
+        report.failure = child_failure{record.exit_status, record.error, record.what, record.hint};
+        break;
+    }
     read_end_.reset();
-    if (n < 0) throw_errno("read the child's error pipe");
-    if (n != sizeof record) return std::nullopt;  // closed by execve: the command started
-    record.what[sizeof record.what - 1] = '\0';
-    record.hint[sizeof record.hint - 1] = '\0';
-    return child_failure{record.exit_status, record.error, record.what, record.hint};
+    return report;
 }
 
 }  // namespace nsp

@@ -6,31 +6,24 @@
 //   uid/gid maps, network ...
 //   go_ahead.send() ───────────────────▶ returns
 //                                        hostname, mounts, pivot_root ...
-//   child_errors.receive()  ◀─────────── execve: closes the error pipe (close-on-exec)
-//                                        or, on failure, child_errors.send(failure)
+//   errors.receive()  ◀──────────────── "about to exec", then execve closes the error pipe
+//                                        (close-on-exec); or, on failure, the failure
 #pragma once
 
 #include <optional>
-#include <stdexcept>
 #include <string>
 
 #include "fd.hpp"
 
 namespace nsp {
 
-// Thrown by go_ahead_pipe::send() when nobody reads the pipe any more: the child died during
-// set-up (the runtime ignores SIGPIPE, so this is an error, not the runtime's death).
-class child_died_during_setup : public std::runtime_error {
-  public:
-    child_died_during_setup() : std::runtime_error("the container died during set-up") {}
-};
-
 // Parent → child: "my part is done, go on". Never a sleep: the child blocks in read(2).
 class go_ahead_pipe {
   public:
-    go_ahead_pipe();  // throws std::system_error
-    // Parent, after its part of the set-up. Throws child_died_during_setup when the child
-    // is gone, std::system_error for other failures.
+    go_ahead_pipe();  // throws nsp::error
+    // Parent, after its part of the set-up. When the child is already gone, there is nobody
+    // to tell (the runtime ignores SIGPIPE): the container's wait() reports how it ended.
+    // Throws nsp::error for other failures.
     void send();
     // Child: blocks until the parent's send(). Throws std::runtime_error if the parent
     // closed the pipe without sending (it failed or died), so the child never runs unready.
@@ -48,17 +41,29 @@ struct child_failure {
     std::string hint;  // the advice the call site attached, or ""
 };
 
+// How the child's part ended, as its end of the error pipe told.
+struct child_report {
+    bool command_started = false;          // execve worked
+    std::optional<child_failure> failure;  // it failed, and said why
+    // Neither: the child died before it got to execve (killed, say) and said nothing.
+    bool died_during_setup() const { return !command_started && !failure; }
+};
+
 // Child → parent: the child's failure before exec. The write end is close-on-exec, so a
-// successful execve closes it and the parent reads end-of-file: no failure.
+// successful execve closes it; the child says "about to exec" just before, so that an end
+// with nothing before it means the child died during set-up.
 class error_pipe {
   public:
-    error_pipe();  // throws std::system_error
+    error_pipe();  // throws nsp::error
     // Child: sends the failure (best effort, never throws).
     void send(const child_failure& failure) noexcept;
-    // Parent: blocks until the child has exec'd (nullopt) or failed.
-    std::optional<child_failure> receive();
+    // Child, just before execve (best effort, never throws).
+    static void about_to_exec() noexcept;
+    // Parent: blocks until the child has exec'd, failed or died.
+    child_report receive();
     void close_in_parent() { write_end_.reset(); }
-    void close_in_child() { read_end_.reset(); }
+    // Child: also makes this the pipe about_to_exec() writes to.
+    void close_in_child();
 
   private:
     unique_fd read_end_, write_end_;

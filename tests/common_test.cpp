@@ -16,8 +16,6 @@
 
 namespace {
 
-using nsp::child_failure;
-
 TEST(ExitStatus, NormalExitIsTheCommandsOwn) {
     EXPECT_EQ(nsp::process::exit_status_of(0), 0);
     EXPECT_EQ(nsp::process::exit_status_of(7 << 8), 7);
@@ -128,12 +126,13 @@ TEST(ErrorPipe, CarriesTheChildsFailureToTheParent) {
         _exit(126);
     }
     errors.close_in_parent();
-    const std::optional<child_failure> failure = errors.receive();
-    ASSERT_TRUE(failure.has_value());
-    EXPECT_EQ(failure->exit_status, 126);
-    EXPECT_EQ(failure->error, EACCES);
-    EXPECT_EQ(failure->what, "execute /etc/hostname");
-    EXPECT_EQ(failure->hint, "a hint");
+    const nsp::child_report report = errors.receive();
+    ASSERT_TRUE(report.failure.has_value());
+    EXPECT_FALSE(report.command_started);
+    EXPECT_EQ(report.failure->exit_status, 126);
+    EXPECT_EQ(report.failure->error, EACCES);
+    EXPECT_EQ(report.failure->what, "execute /etc/hostname");
+    EXPECT_EQ(report.failure->hint, "a hint");
     int status = 0;
     waitpid(pid, &status, 0);
 }
@@ -144,14 +143,33 @@ TEST(ErrorPipe, ASuccessfulExecClosesIt) {
     ASSERT_GE(pid, 0);
     if (pid == 0) {
         errors.close_in_child();
+        nsp::error_pipe::about_to_exec();
         execl("/bin/true", "true", nullptr);
         _exit(127);
     }
     errors.close_in_parent();
-    EXPECT_FALSE(errors.receive().has_value());
+    const nsp::child_report report = errors.receive();
+    EXPECT_TRUE(report.command_started);
+    EXPECT_FALSE(report.failure.has_value());
     int status = 0;
     waitpid(pid, &status, 0);
     EXPECT_EQ(status, 0);
+}
+
+// Closed with nothing said: the child died before it got to execve.
+TEST(ErrorPipe, ADeathInSetUpIsToldFromAnExec) {
+    nsp::error_pipe errors;
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        errors.close_in_child();
+        raise(SIGKILL);
+    }
+    errors.close_in_parent();
+    EXPECT_TRUE(errors.receive().died_during_setup());
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT_EQ(nsp::process::describe_status(status), "killed by signal 9");
 }
 
 TEST(GoAheadPipe, ChildWaitsForTheParent) {

@@ -3,9 +3,11 @@
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <boost/asio.hpp>
@@ -174,6 +176,22 @@ void terminal::type(const std::string& text) {
     }
 }
 
+void terminal::resize(unsigned short rows, unsigned short columns) {
+    const winsize size{.ws_row = rows, .ws_col = columns, .ws_xpixel = 0, .ws_ypixel = 0};
+    if (::ioctl(master_, TIOCSWINSZ, &size) != 0)
+        throw std::runtime_error("resize the terminal of " + std::to_string(pid_));
+}
+
+std::string terminal::modes() const {
+    termios modes{};
+    if (::tcgetattr(master_, &modes) != 0) throw std::runtime_error("tcgetattr");
+    std::string text = std::to_string(modes.c_iflag) + " " + std::to_string(modes.c_oflag) + " " +
+                       std::to_string(modes.c_cflag) + " " + std::to_string(modes.c_lflag);
+    for (const cc_t c : modes.c_cc)
+        text += " " + std::to_string(c);
+    return text;
+}
+
 // Waits up to `timeout` for output or the end of the process; false when neither came.
 bool terminal::read_some(std::chrono::milliseconds timeout) {
     // The terminal hangs up when its last user closes it, which may come before the end of
@@ -297,9 +315,14 @@ installation::installation() {
     dir_ = pattern;
     fs::permissions(dir_, fs::perms(0755));
     fs::copy(NSP_BIN_DIR, dir_ / "bin", fs::copy_options::recursive);
-    for (const char* name : {"rootfs", "rootfs-rootless", "rootfs-of-host-root"})
+    // tiocsti (what a hostile container types into its terminal) goes with every copy: in
+    // the rootfs copies for steps 4-5, beside the binaries for the steps that see the host's.
+    for (const char* name : {"rootfs", "rootfs-rootless", "rootfs-of-host-root"}) {
         fs::copy(NSP_ROOTFS_DIR, dir_ / name,
                  fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+        fs::copy(NSP_TIOCSTI, dir_ / name / "bin" / "tiocsti");
+    }
+    fs::copy(NSP_TIOCSTI, dir_ / "bin" / "tiocsti");
     // Each kind of run gets a tree whose owner is its container's root: as the build does
     // when root builds, a tree handed to the containers root runs; and one that the rootless
     // uid owns, as a tree built by that user would be.

@@ -72,6 +72,10 @@ class terminal {
     pid_t pid() const { return pid_; }
     // Types `text` as a person would (a line needs its "\n"); "\x03" is Ctrl-C.
     void type(const std::string& text);
+    // Resizes the window, as a person drags it: the terminal's foreground gets SIGWINCH.
+    void resize(unsigned short rows, unsigned short columns);
+    // The terminal's modes (termios) as they are now, to compare.
+    std::string modes() const;
     // Reads the screen until `text` appears after what earlier waits consumed, or the time
     // is up; returns whether it appeared.
     bool wait_for(const std::string& text,

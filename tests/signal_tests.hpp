@@ -1,4 +1,4 @@
-// Steps 2-5: the container is tied to its runtime. SIGTERM, SIGINT and SIGHUP sent to the
+// Steps 2-5: the container is tied to its runtime. SIGTERM, SIGINT, SIGHUP and SIGQUIT sent to the
 // runtime reach the container, and the kernel kills the container when the runtime dies
 // (PR_SET_PDEATHSIG). Each step's suite includes this file once, defines `this_step`
 // (step_under_test.hpp) and instantiates `TiedToItsRuntime` as root and rootless. Step01,
@@ -43,8 +43,9 @@ TEST_P(TiedToItsRuntime, SigtermToTheRuntimeReachesTheContainer) {
     EXPECT_EQ(r.exit_status, 3);
 }
 
-TEST_P(TiedToItsRuntime, SigintAndSighupReachItToo) {
-    for (const auto& [signal_number, name] : {std::pair{SIGINT, "INT"}, std::pair{SIGHUP, "HUP"}}) {
+TEST_P(TiedToItsRuntime, SigintSighupAndSigquitReachItToo) {
+    for (const auto& [signal_number, name] :
+         {std::pair{SIGINT, "INT"}, std::pair{SIGHUP, "HUP"}, std::pair{SIGQUIT, "QUIT"}}) {
         const auto container = start(trapping(name));
         ASSERT_EQ(container->read_line(), "ready") << name;
         container->signal(signal_number);

@@ -42,14 +42,16 @@ TEST_F(Step01, ShellReadsCommandsFromAPipe) {
     EXPECT_EQ(r.out, "ns-process\n-[ns-process]- # \n");
 }
 
-TEST_F(Step01, CommandGetsOnlyPs1PathAndTerm) {
+// HOME is root's home in the /etc/passwd the command sees: here the host's.
+TEST_F(Step01, CommandGetsOnlyPs1PathTermAndHome) {
     const result r = run("/usr/bin/env", {"-i", "TERM=xterm", "SECRET=1", step, "--", "env"});
     ASSERT_EQ(r.exit_status, 0) << r.err;
     std::vector<std::string> variables = lines_of(r.out);
     std::sort(variables.begin(), variables.end());
-    EXPECT_EQ(variables, (std::vector<std::string>{
-                             "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                             "PS1=-[ns-process]- # ", "TERM=xterm"}));
+    EXPECT_EQ(variables,
+              (std::vector<std::string>{
+                  "HOME=/root", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                  "PS1=-[ns-process]- # ", "TERM=xterm"}));
 }
 
 TEST_F(Step01, ExitStatusIsTheCommands) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -59,9 +60,68 @@ TEST_P(OnATerminal, CtrlCEndsAPid1WithoutAHandler) {
     EXPECT_TRUE(processes_mentioning(marker).empty()) << "cat outlived its runtime";
 }
 
+// Ctrl-\\ likewise: a PID 1 without a handler for SIGQUIT ends, with 131, as `cat` would.
+TEST_P(OnATerminal, CtrlBackslashEndsAPid1WithoutAHandler) {
+    terminal screen(step(), cat_args(), options());
+    const std::string marker = start_cat(screen);
+    screen.type("\x1c");
+    const result r = screen.finish();
+    EXPECT_FALSE(r.timed_out) << r.out;
+    EXPECT_EQ(r.exit_status, 128 + SIGQUIT) << r.out;
+    EXPECT_TRUE(processes_mentioning(marker).empty()) << "cat outlived its runtime";
+}
+
+// Ctrl-Z stops the container's foreground job, and `fg` brings it back: the shell inside has
+// job control on the container's own terminal.
+// BusyBox's shell, in every step: dash (step 3's /bin/sh) sometimes lets a job print before it
+// has given it the terminal, and then never does, on the host as much as in a container.
+TEST_P(OnATerminal, CtrlZAndFgWorkInside) {
+    terminal screen(step(), step_args({"/bin/busybox", "sh"}), options());
+    ASSERT_TRUE(screen.wait_for(prompt)) << screen.screen();
+    // The job says so when it is continued, so that the test types on only when it runs.
+    screen.type("sh -c 'trap \"echo continued\" CONT; echo sleeping; while :; do sleep 1; done'\n");
+    ASSERT_TRUE(screen.wait_for("sleeping\r\n")) << screen.screen();
+    screen.type("\x1a");
+    ASSERT_TRUE(screen.wait_for("Stopped")) << screen.screen();
+    ASSERT_TRUE(screen.wait_for(prompt)) << screen.screen();
+    screen.type("fg\n");
+    ASSERT_TRUE(screen.wait_for("continued\r\n")) << screen.screen();
+    screen.type("\x03");
+    ASSERT_TRUE(screen.wait_for(prompt)) << screen.screen();
+    screen.type("jobs; exit 5\n");
+    EXPECT_EQ(screen.finish().exit_status, 5) << screen.screen();
+}
+
+// A new window size reaches the container: its terminal takes it, and its foreground job
+// hears of it (SIGWINCH).
+TEST_P(OnATerminal, WindowSizeChangesReachTheContainer) {
+    terminal screen(step(),
+                    step_args({"/bin/sh", "-c",
+                               "trap 'echo resized' WINCH; stty size; echo ready; read line; "
+                               "stty size"}),
+                    options());
+    ASSERT_TRUE(screen.wait_for("24 80\r\nready\r\n")) << screen.screen();
+    screen.resize(40, 100);
+    EXPECT_TRUE(screen.wait_for("resized\r\n")) << screen.screen();
+    screen.type("\n");
+    EXPECT_TRUE(screen.wait_for("40 100\r\n")) << screen.screen();
+    EXPECT_EQ(screen.finish().exit_status, 0) << screen.screen();
+}
+
+// Whatever the container does to its terminal's modes, the user's terminal ends as it began.
+TEST_P(OnATerminal, TheUsersTerminalIsGivenBackAsItWas) {
+    terminal screen(step(), step_args({"/bin/sh", "-c", "stty raw -echo -isig; echo done"}),
+                    options());
+    const std::string before = screen.modes();
+    ASSERT_TRUE(screen.wait_for("done")) << screen.screen();
+    const result r = screen.finish();
+    EXPECT_EQ(r.exit_status, 0) << r.out;
+    EXPECT_EQ(screen.modes(), before);
+}
+
 // The same for SIGTERM and SIGHUP sent to the runtime: 128+N of the signal sent.
 TEST_P(OnATerminal, SignalsToTheRuntimeEndAPid1WithoutAHandler) {
-    for (const int signal_number : {SIGTERM, SIGHUP, SIGINT}) {
+    for (const int signal_number : {SIGTERM, SIGHUP, SIGINT, SIGQUIT}) {
         terminal screen(step(), cat_args(), options());
         const std::string marker = start_cat(screen);
         ::kill(screen.pid(), signal_number);
@@ -136,6 +196,32 @@ TEST_P(OnATerminal, FromAnInteractiveHostShell) {
     EXPECT_TRUE(screen.wait_for("got hello")) << screen.screen();
     screen.type("exit\n");
     EXPECT_EQ(screen.finish().exit_status, 0) << screen.screen();
+}
+
+// A container must not type into its user's shell (ioctl TIOCSTI, CVE-2017-5226): it runs in
+// a session of its own, on a terminal of its own, so what it pushes stays in that terminal and
+// the shell that started it never runs it. Without that, the host shell would run `touch`.
+TEST_P(OnATerminal, TheContainerCannotTypeIntoItsUsersShell) {
+    if (read_file("/proc/sys/dev/tty/legacy_tiocsti") == "0\n")
+        GTEST_SKIP() << "dev.tty.legacy_tiocsti is 0: this kernel refuses TIOCSTI to everyone "
+                        "but CAP_SYS_ADMIN, so the attack cannot be shown here";
+    const std::string marker = "/tmp/nsp-typed" + cat_marker.substr(cat_marker.rfind('/'));
+    const std::string tiocsti = this_step.needs_rootfs ? "/bin/tiocsti" : copy->bin("tiocsti");
+    terminal screen("/bin/bash", {"--norc", "--noprofile", "-i"}, options());
+    screen.type("unset HISTFILE; PS1='host''$ '\n");
+    ASSERT_TRUE(screen.wait_for("host$ ")) << screen.screen();
+    screen.type(step_line() + " " + tiocsti + " 'touch " + marker + "'\n");
+    ASSERT_TRUE(screen.wait_for("pushed ")) << screen.screen();
+    ASSERT_TRUE(screen.wait_for("host$ ")) << screen.screen();
+    // Whatever was pushed into the host's terminal is read before this line.
+    screen.type("echo checked\n");
+    EXPECT_TRUE(screen.wait_for("checked\r\n")) << screen.screen();
+    screen.type("exit\n");
+    screen.finish();
+    EXPECT_FALSE(std::filesystem::exists(marker))
+        << "the host shell ran what the container typed:\n"
+        << screen.screen();
+    std::filesystem::remove(marker);
 }
 
 // The terminal has a name inside. Steps 4 and 5 have their own /dev, where it is bound on
