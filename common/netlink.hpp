@@ -22,13 +22,17 @@ class socket {
     socket(const socket&) = delete;
     socket& operator=(const socket&) = delete;
     nl_sock* get() const { return socket_; }
-    // The errno of the kernel's last refusal on this socket: libnl folds the ones it does
-    // not know (EXFULL, ...) into one code of its own, so they are kept here as they came.
+    // Before each request: forgets the kernel's answer to the last one.
+    void start_request() const { kernel_error_ = 0; }
+    // The errno of the kernel's refusal of the current request, or 0: libnl folds the ones it
+    // does not know (EXFULL, ...) into one code of its own, so they are kept here as they came.
     int kernel_error() const { return kernel_error_; }
+    // The errno for libnl's `nl_error` in the current request: the kernel's own when it sent one.
+    int errno_for(int nl_error) const;
 
   private:
     nl_sock* socket_;
-    int kernel_error_ = 0;
+    mutable int kernel_error_ = 0;
 };
 
 struct link {
@@ -47,20 +51,25 @@ inline constexpr int loopback_index = 1;
 std::vector<link> links(const socket& socket);
 // The link called `name`, if there is one. Throws std::system_error.
 std::optional<link> find_link(const socket& socket, const std::string& name);
+// The link with index `index`, if there is one. Throws std::system_error.
+std::optional<link> find_link(const socket& socket, int index);
 // Creates a bridge, down. Returns false if a link with that name exists. Throws
 // std::system_error.
 bool create_bridge(const socket& socket, const std::string& name);
 // Creates a veth pair: `name` here, a port of `master` in device group `group`, and down; its
-// peer `peer_name` created directly in the network namespace `peer_netns_fd`. Returns false
-// if `name` exists here. Throws std::system_error (EXFULL: the bridge has no free port).
-bool create_veth_pair(const socket& socket, const std::string& name, int master, uint32_t group,
-                      const std::string& peer_name, int peer_netns_fd);
+// peer `peer_name` created directly in the network namespace `peer_netns_fd`. Returns the new
+// link's index, from the kernel's answer (NLM_F_ECHO; kernels before 6.2 do not answer, and
+// then it is the index of the link by that name, which must be in `group`), or nullopt if
+// `name` exists here. Throws std::system_error (EXFULL: the bridge has no free port).
+std::optional<int> create_veth_pair(const socket& socket, const std::string& name, int master,
+                                    uint32_t group, const std::string& peer_name,
+                                    int peer_netns_fd);
 // Makes bridge port `index` isolated (IFLA_BRPORT_ISOLATED): the bridge forwards nothing
 // between two isolated ports, only between them and the bridge itself or other ports.
 // Throws std::system_error.
 void isolate_bridge_port(const socket& socket, int index);
-// Deletes the link `name` (a veth's peer goes with it). Throws std::system_error.
-void delete_link(const socket& socket, const std::string& name);
+// Deletes link `index` (a veth's peer goes with it). Throws std::system_error.
+void delete_link(const socket& socket, int index);
 // Sets link `index` up. Throws std::system_error.
 void set_up(const socket& socket, int index);
 // Adds `address` to link `index`. Returns false if it is there already. Throws std::system_error.

@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <string>
 
 #include "error.hpp"
@@ -24,10 +25,13 @@ in_network_namespace::in_network_namespace(int netns)
         throw_errno("enter the container's network namespace", hints::netsetgo_needs_root);
 }
 
+// A process that stays in the container's network namespace would make its next links there,
+// out of the caller's sight, with the host's privilege: netsetgo stops instead.
 in_network_namespace::~in_network_namespace() {
     const int result = ::setns(ours_.get(), CLONE_NEWNET);
     trace::call(result,
                 [&] { return "setns(" + trace::target_of(ours_.get()) + ", CLONE_NEWNET)"; });
+    if (result != 0) std::abort();
 }
 
 bool write_ipv6_setting(const std::string& link, const std::string& key, const std::string& value) {

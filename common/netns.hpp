@@ -9,7 +9,8 @@
 namespace nsp::netns {
 
 // Runs the rest of a scope in the network namespace `netns` (an open /proc/<pid>/ns/net),
-// then returns to ours. Needs CAP_SYS_ADMIN. Throws std::system_error.
+// then returns to ours, or aborts the process when it cannot. Needs CAP_SYS_ADMIN. Throws
+// std::system_error when it cannot enter.
 class in_network_namespace {
   public:
     explicit in_network_namespace(int netns);

@@ -5,20 +5,13 @@
 // command, so "step02_user id -u" needs no "--".
 #pragma once
 
-#include <boost/program_options.hpp>
-#include <stdexcept>
+#include "argv.hpp"
+
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace nsp {
-
-// Thrown by a parser when --help was asked for; what() is the help text, which the caller
-// prints to stdout before exiting 0. Not an error: nothing is wrong with the command line.
-class help_requested : public std::runtime_error {
-  public:
-    using std::runtime_error::runtime_error;
-};
 
 struct options {
     std::vector<std::string> command;      // default: /bin/sh
@@ -44,14 +37,6 @@ class command_line {
     std::string program_, summary_;
     bool rootfs_ = false, netsetgo_ = false;
 };
-
-// Runs Boost.Program_options over argv in the project's style: "--name VALUE",
-// "--name=VALUE" and "-name VALUE". With `command_name`, the first word that is not an option
-// and every word after it become the positional option of that name. Throws
-// std::invalid_argument (the message ends "(try --help)").
-boost::program_options::variables_map parse_argv(
-    int argc, const char* const argv[], const boost::program_options::options_description& options,
-    const char* command_name = nullptr);
 
 // The path of `name` ("netsetgo", "../rootfs") from the directory of the running executable.
 std::string beside_this_executable(std::string_view name);

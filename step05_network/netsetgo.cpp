@@ -1,6 +1,7 @@
 // netsetgo: give the network namespace of --pid a veth on our bridge. Installed setuid
 // root (chown root netsetgo; chmod 4755 netsetgo) so that step05 runs rootless; everything
-// that reaches it is therefore treated as hostile. See netsetgo_setup.hpp.
+// that reaches it is therefore treated as hostile. It is the steps in main(): its whole trust
+// boundary is in step05_network/ and the core library (common/CMakeLists.txt).
 #include <sys/auxv.h>
 #include <unistd.h>
 
@@ -8,9 +9,13 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "arguments.hpp"
+#include "argv.hpp"
+#include "configure.hpp"
 #include "error.hpp"
-#include "netsetgo_setup.hpp"
-#include "options.hpp"
+#include "privilege.hpp"
+#include "target.hpp"
+#include "usernet.hpp"
 
 namespace {
 

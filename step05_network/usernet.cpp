@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -111,11 +112,20 @@ lease_limit read_lease_limit(const caller_identity& who) {
     if (!file && errno != ELOOP) throw_errno(std::string("open ") + usernet_path);
     struct stat status {};
     if (file && ::fstat(file.get(), &status) != 0) throw_errno(std::string("stat ") + usernet_path);
+    // A file anyone else could have written says nothing root meant: no lease at all until
+    // root fixes it. Falling back to the default would turn back on a helper that root turned
+    // off with "* 0".
     if (!file || !S_ISREG(status.st_mode) || status.st_uid != 0 ||
         (status.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-        std::cerr << "netsetgo: ignoring " << usernet_path
-                  << ": it is not a regular file owned by root and writable by root alone\n";
-        return {default_lease_limit, "the default"};
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", file ? status.st_mode & 07777 : 0777);
+        const std::string what =
+            !file ? "is a symbolic link"
+                  : "is " + std::string(S_ISREG(status.st_mode) ? "a file" : "not a regular file") +
+                        " of uid " + std::to_string(status.st_uid) + ", mode " + mode;
+        return {0, std::string(usernet_path) + " " + what +
+                       ": it must be a regular file owned by root and writable by root alone "
+                       "(chown root; chmod go-w), and until it is, no user gets a lease"};
     }
     std::string text;
     char buffer[4096];

@@ -50,10 +50,10 @@ lease_limit limit_in(std::string_view config, const caller_identity& who,
 // from /etc/passwd and /etc/group.
 caller_identity identity_of_caller();
 
-// The limit for `who` from /etc/netsetgo.conf: the default when the file does not exist, or
-// when it is not a regular file owned by root and writable by no one else (then a warning
-// says so on stderr, as it does for skipped lines). Throws std::system_error when the file
-// exists but cannot be read.
+// The limit for `who` from /etc/netsetgo.conf: the default when the file does not exist; 0,
+// with a source that says why, when it is not a regular file owned by root and writable by no
+// one else (fail closed). Skipped lines are named on stderr. Throws std::system_error when
+// the file exists but cannot be read.
 lease_limit read_lease_limit(const caller_identity& who);
 
 }  // namespace nsp::netsetgo

@@ -8,10 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "arguments.hpp"
+#include "argv.hpp"
 #include "fuzz_support.hpp"
+#include "lease.hpp"
 #include "net_config.hpp"
-#include "netsetgo_setup.hpp"
-#include "options.hpp"
 
 namespace net = nsp::net;
 

@@ -31,10 +31,6 @@ CC=clang CXX=clang++ cmake -S "$source_dir" -B "$build" -DNSP_FUZZ=ON \
     -DCMAKE_COMPILE_WARNING_AS_ERROR=ON >/dev/null
 cmake --build "$build" -j "$(nproc)" --target fuzz >/dev/null
 
-# The steps' parser checks the rootfs; an empty skeleton makes the default one pass, so that
-# inputs without --rootfs reach the rest of the parser.
-mkdir -p "$build/rootfs/proc" "$build/rootfs/dev" "$build/rootfs/tmp"
-
 work=$(mktemp -d /tmp/nsp-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 artifacts=$build/fuzz-artifacts  # what this run found, and only that

@@ -1,0 +1,84 @@
+#include "configure.hpp"
+
+#include <optional>
+#include <stdexcept>
+
+#include "error.hpp"
+#include "lease.hpp"
+#include "netlink.hpp"
+#include "netns.hpp"
+
+namespace nsp::netsetgo {
+
+namespace {
+
+// Nothing netsetgo makes on the host side may learn from a container: a router advertisement
+// sent from one would otherwise give the host a default route and an address via the
+// bridge. The tutorial network is IPv4 only, so IPv6 is off on those links altogether
+// (accept_ra and autoconf off too, in case a later change turns it back on).
+void keep_ipv6_off(const std::string& link) {
+    for (const auto& [key, value] :
+         {std::pair{"accept_ra", "0"}, std::pair{"autoconf", "0"}, std::pair{"disable_ipv6", "1"}})
+        if (!netns::write_ipv6_setting(link, key, value)) return;  // a kernel without IPv6
+}
+
+// The bridge, made if missing and reused if present: IPv6 off, the bridge address, up.
+//
+// Each run repairs the bridge in that order before it adds a port, and a bridge is made down
+// and without ports. A run killed half-way (SIGKILL can always come) therefore leaves at most
+// a bridge no container is connected to, down or without its address, which the next run
+// completes before it connects anything; and an existing bridge that a previous version left
+// learning from router advertisements is fixed the same way.
+int ensure_bridge(const netlink::socket& host, const net::plan& plan) {
+    std::optional<netlink::link> bridge = netlink::find_link(host, plan.bridge_name);
+    if (!bridge) {
+        netlink::create_bridge(host, plan.bridge_name);  // false: another netsetgo just did
+        bridge = netlink::find_link(host, plan.bridge_name);
+        if (!bridge) throw_error(ENODEV, "find bridge " + plan.bridge_name);
+    }
+    if (bridge->type != "bridge")
+        throw std::runtime_error(plan.bridge_name + " exists and is not a bridge");
+    keep_ipv6_off(plan.bridge_name);
+    netlink::add_address(host, bridge->index, plan.bridge);  // false: it has it already
+    if (!bridge->up) netlink::set_up(host, bridge->index);
+    return bridge->index;
+}
+
+// In the container's network namespace: lo up, and its end of the veth with the address and
+// the default route via the bridge.
+void configure_container_end(const net::plan& plan, const target& target,
+                             const net::ipv4_cidr& address) {
+    const netns::in_network_namespace inside(target.netns.get());
+    const netlink::socket container;
+    netlink::set_up(container, netlink::loopback_index);
+    const std::optional<netlink::link> veth = netlink::find_link(container, plan.container_veth);
+    if (!veth) throw_error(ENODEV, "find " + plan.container_veth + " in the container");
+    netlink::add_address(container, veth->index, address);
+    netlink::set_up(container, veth->index);
+    netlink::add_default_route(container, veth->index, plan.bridge.address);
+}
+
+}  // namespace
+
+outcome configure(const net::plan& plan, const target& target, uid_t caller,
+                  const lease_limit& limit) {
+    const netlink::socket host;
+    const int bridge_index = ensure_bridge(host, plan);
+    const lease taken = take_lease(host, plan, bridge_index, target, caller, limit);
+    try {
+        // The host end passes nothing to other containers' ports and learns nothing, before
+        // it carries a frame.
+        check_still_ours(host, taken, caller);
+        netlink::isolate_bridge_port(host, taken.index);
+        keep_ipv6_off(taken.host_veth);
+        configure_container_end(plan, target, taken.address);
+        check_still_ours(host, taken, caller);
+        netlink::set_up(host, taken.index);
+    } catch (...) {
+        give_back(host, taken, caller);  // the container's end goes with it
+        throw;
+    }
+    return outcome{taken.host_veth, taken.address};
+}
+
+}  // namespace nsp::netsetgo
