@@ -595,19 +595,22 @@ TEST_F(NetsetgoAbuse, AKilledRunLeavesNothingHalfMadeThatCarriesFrames) {
         "    [ $(cat /proc/sys/net/ipv6/conf/$p/disable_ipv6) = 1 ] || echo $p-ipv6\n"
         "  done\n"
         "}\n"
-        "halfway=0\n"
-        "for try in $(seq 1 40); do\n"
+        // Each run is killed a little later than the last (a busy loop of n steps), until one
+        // ends before the kill: every stage of a run is met, however slow the machine.
+        "halfway=0; n=20; finished=\n"
+        "while [ -z \"$finished\" ] && [ $n -lt 1000000 ]; do\n"
         "  ip link del brg0 2>/dev/null\n"
         "  container c $AS_U1\n"
         "  $AS_U1 sh -c '" +
         copy->bin("netsetgo") +
-        " --pid '$c' 2>/dev/null & i=0; while [ $i -lt '$((try * 40))' ]; do i=$((i+1)); done; "
+        " --pid '$c' 2>/dev/null & i=0; while [ $i -lt '$n' ]; do i=$((i+1)); done; "
         "kill -9 $! 2>/dev/null; wait $!; exit $?'\n"
-        "  killed=$?\n"
+        "  killed=$?; n=$((n * 5 / 4 + 1))\n"
+        "  [ $killed = 0 ] && finished=yes\n"
         // Killed after it had made something: the bridge, or the container's port.
         "  [ $killed = 137 ] && ip link show brg0 >/dev/null 2>&1 && halfway=$((halfway+1))\n"
         "  check; kill $c\n"
-        "done\n"
+        "done 2>/dev/null\n"
         "echo \"killed half-way $halfway times\" >&2\n"
         "[ $halfway -gt 0 ] && echo killed-half-way\n"
         "echo done\n");
@@ -638,11 +641,12 @@ TEST_F(NetsetgoAbuse, AUserCannotMakeTheirNetsetgoActOnAnothersLink) {
         "    inside $attacker ip link del veth1\n"
         "    $AS_U2 $NSG --pid $victim; echo victim=$?\n"
         "    kill -CONT $helper\n"
+        "    wait $helper\n"
+        "    ip -o link show veth-2 | grep -o 'state [A-Z]*'\n"
+        "    ip -d -o link show veth-2 | grep -o 'group [0-9]*' | sed \"s/$U2/victim/\"\n"
+        "    inside $victim $BUSYBOX ping -c 1 -W 5 10.10.10.1 >/dev/null && echo victim-pings\n"
         "  fi\n"
         "  wait $helper; cat <&5 >/dev/null; exec 5<&-\n"
-        "  ip -o link show veth-2 2>/dev/null | grep -o 'state [A-Z]*'\n"
-        "  ip -d -o link show veth-2 2>/dev/null | grep -o 'group [0-9]*' | sed \"s/$U2/victim/\"\n"
-        "  inside $victim $BUSYBOX ping -c 1 -W 5 10.10.10.1 >/dev/null && echo victim-pings\n"
         "  kill $attacker $victim\n"
         "  [ $hits -gt 0 ] && break\n"
         "done\n"

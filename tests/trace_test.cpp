@@ -372,12 +372,16 @@ TEST_P(Step05Trace, RunsNetsetgoBeforeTheGoAhead) {
         {"runtime", "access(\"" + copy->bin("netsetgo") + "\", X_OK)"},
         {"runtime",
          "vfork(), execve(\"" + copy->bin("netsetgo") + "\", [\"netsetgo\", \"--pid\", "},
-        // netsetgo, as ip would name its requests: the bridge, the veth pair with its peer
-        // made in the container's namespace, then the container's side from inside it.
+        // netsetgo's checks of the target, then its requests as ip would name them: the
+        // bridge, the veth pair with its peer made in the container's namespace, then the
+        // container's side from inside it.
+        {"netsetgo", "pidfd_open("},
+        {"netsetgo", "open /proc/"},
         {"netsetgo", "socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE) in net:["},
         {"netsetgo", "RTM_NEWLINK brg0 type bridge"},
         {"netsetgo", "RTM_NEWADDR 10.10.10.1/24 dev brg0"},
-        // Made down, in the caller's device group (its lease); up once isolated and configured.
+        // Made down, in the caller's device group (its lease), named by the index the kernel
+        // answers with from then on; up once isolated and configured.
         {"netsetgo", "RTM_NEWLINK veth-2 type veth master brg0 group "},
         {"netsetgo", "setns(net:["},
         {"netsetgo", "RTM_NEWLINK lo up"},
@@ -394,8 +398,10 @@ TEST_P(Step05Trace, RunsNetsetgoBeforeTheGoAhead) {
     // The peer is made in, and netsetgo enters, the network namespace clone(2) made.
     const std::string container_netns =
         lines[1].operation.substr(lines[1].operation.find("-> ") + 3);
-    EXPECT_TRUE(lines[8].operation.ends_with("netns " + container_netns)) << r.out;
-    EXPECT_TRUE(lines[9].operation.starts_with("setns(" + container_netns)) << r.out;
+    EXPECT_NE(lines[10].operation.find(" netns " + container_netns + " = index "),
+              std::string::npos)
+        << r.out;
+    EXPECT_TRUE(lines[11].operation.starts_with("setns(" + container_netns)) << r.out;
 }
 
 TEST_P(Step05Trace, ChangesNothingElse) {
