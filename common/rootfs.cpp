@@ -19,7 +19,6 @@
 #include "error.hpp"
 #include "hints.hpp"
 #include "mount.hpp"
-#include "options.hpp"
 #include "rootfs_mounts.hpp"
 
 namespace nsp::rootfs {
@@ -182,8 +181,8 @@ tree tree::open(const std::string& path) {
     opened.ids_ = lent.ids;
     opened.range_lock_ = std::move(lent.lock);
     say_read_only(path, status.st_uid,
-                  "to hand it over to the containers root runs: " +
-                      beside_this_executable("own-rootfs") + " " + path);
+                  "to hand it over to the containers root runs: ./run.sh own-rootfs " + path +
+                      " (in the checkout)");
     return opened;
 }
 

@@ -174,12 +174,14 @@ TEST(DocChapters, ChineseChaptersShowTheSameExamples) {
     }
 }
 
-// Every step chapter has the eight sections, in order, and at least one Mermaid diagram.
+// Every chapter has a Mermaid diagram, and every step chapter the eight sections, in order.
 TEST(DocChapters, StepChaptersHaveTheEightSectionsAndADiagram) {
     for (const std::string& chapter : chapter_files()) {
         const std::string text = read_file(docs_dir / chapter);
         EXPECT_NE(text.find("```mermaid\n"), std::string::npos) << "docs/" << chapter;
-        if (fs::path(chapter).filename().string().starts_with("00")) continue;
+        // Chapter 0 (no step yet) and chapter 6 (what a real runtime adds) are not step chapters.
+        const std::string name = fs::path(chapter).filename().string();
+        if (name.starts_with("00") || name.starts_with("06")) continue;
         size_t at = 0;
         for (int section = 1; section <= 8; ++section) {
             at = text.find("\n## " + std::to_string(section) + ". ", at);

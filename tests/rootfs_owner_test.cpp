@@ -108,7 +108,7 @@ TEST_P(RootfsOwner, ATreeOfSomeoneElseIsReadOnlyAndSaysSo) {
                                      "is read-only inside; "))
         << lines[0];
     const std::string advice = GetParam() == as::root && running_as_root()
-                                   ? "/own-rootfs " + rootfs
+                                   ? "./run.sh own-rootfs " + rootfs + " (in the checkout)"
                                    : "'cp -a " + rootfs + " DIR' makes one";
     EXPECT_NE(lines[0].find(advice), std::string::npos) << lines[0];
 }
