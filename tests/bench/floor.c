@@ -19,7 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/openat2.h>
+#include <sys/fsuid.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -68,19 +73,35 @@ static void write_file(const char* path, const char* content) {
     close(fd);
 }
 
-// Parent side: root inside is the invoking user outside, as nsp::user::init_from_parent.
+// Parent side, as nsp::user::init_from_parent: rootless, root inside is the invoking user
+// outside; run by root, a range of 65536 unprivileged ids (the steps' first range, from
+// 1879048192: which range a step picks is its own bookkeeping, not kernel work).
 static void write_maps(pid_t child) {
     char path[64], map[64];
     snprintf(path, sizeof path, "/proc/%d/uid_map", (int)child);
-    snprintf(map, sizeof map, "0 %u 1", (unsigned)getuid());
+    if (getuid() == 0)
+        snprintf(map, sizeof map, "0 1879048192 65536");
+    else
+        snprintf(map, sizeof map, "0 %u 1", (unsigned)getuid());
     write_file(path, map);
     if (getuid() != 0) {
         snprintf(path, sizeof path, "/proc/%d/setgroups", (int)child);
         write_file(path, "deny");
     }
     snprintf(path, sizeof path, "/proc/%d/gid_map", (int)child);
-    snprintf(map, sizeof map, "0 %u 1", (unsigned)getgid());
+    if (getuid() == 0)
+        snprintf(map, sizeof map, "0 1879048192 65536");
+    else
+        snprintf(map, sizeof map, "0 %u 1", (unsigned)getgid());
     write_file(path, map);
+}
+
+// Child side, as nsp::user::init_from_child: started by root, the child is host root, which the
+// maps leave out, until it becomes root of its namespace.
+static void become_root(void) {
+    if (getuid() == 0) return;  // rootless: mapped to 0 already
+    if (setresgid(0, 0, 0) != 0 || setgroups(0, NULL) != 0 || setresuid(0, 0, 0) != 0)
+        die("become root of the user namespace");
 }
 #endif
 
@@ -246,43 +267,73 @@ static void network_from_child(void) {
 #endif
 
 #if FLOOR_STEP >= 4
-static void mount_or_die(const char* source, const char* target, const char* type,
-                         unsigned long flags, const char* data) {
-    if (mount(source, target, type, flags, data) != 0) die(target);
+// A new filesystem of `type`, attached on `target` (a descriptor): fsopen, fsconfig, fsmount,
+// move_mount, as nsp::mount::new_filesystem and attach.
+static int new_filesystem(const char* type, const char* mode, unsigned attributes, int target) {
+    const int fs = fsopen(type, FSOPEN_CLOEXEC);
+    if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "source", type, 0) != 0 ||
+        (mode != NULL && fsconfig(fs, FSCONFIG_SET_STRING, "mode", mode, 0) != 0) ||
+        fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) != 0)
+        die(type);
+    const int mnt = fsmount(fs, FSMOUNT_CLOEXEC, attributes);
+    if (mnt < 0 || move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH))
+        die(type);
+    close(fs);
+    close(target);
+    return mnt;
 }
 
-// As nsp::rootfs::init_from_child: bind the rootfs onto itself, proc and a tmpfs /dev with
-// six bind-mounted devices and four symlinks inside, pivot_root(".", "."), detach the old root.
+static int beneath(int root, const char* name) {
+    struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+    const int fd = (int)syscall(SYS_openat2, root, name, &how, sizeof how);
+    if (fd < 0) die(name);
+    return fd;
+}
+
+// As nsp::rootfs::init_from_child: the rootfs opened without following a symlink and bound onto
+// itself by descriptor, proc, a ramfs /dev with six bind-mounted devices and four symlinks and a
+// shm directory, a ramfs /tmp, pivot_root(".", "."), the old root detached, CAP_SYS_ADMIN out of
+// the bounding set.
 static void enter_rootfs(const char* rootfs) {
-    char path[4096];
-    mount_or_die(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
-    mount_or_die(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL);
-    snprintf(path, sizeof path, "%s/proc", rootfs);
-    mount_or_die("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-    snprintf(path, sizeof path, "%s/dev", rootfs);
-    mount_or_die("tmpfs", path, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k");
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) die("make / private");
+    struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                           .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+    const int tree = (int)syscall(SYS_openat2, AT_FDCWD, rootfs, &how, sizeof how);
+    if (tree < 0) die(rootfs);
+    const int root =
+        open_tree(tree, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+    if (root < 0 || move_mount(root, "", tree, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH))
+        die("bind the rootfs");
+    close(new_filesystem("proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+                         beneath(root, "proc")));
+    const int dev = new_filesystem("ramfs", "0755", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
+                                   beneath(root, "dev"));
     static const char* const devices[] = {"null", "zero", "full", "random", "urandom", "tty"};
     for (size_t i = 0; i < sizeof devices / sizeof devices[0]; ++i) {
-        char device[32];
-        snprintf(path, sizeof path, "%s/dev/%s", rootfs, devices[i]);
+        char device[32], node[64];
         snprintf(device, sizeof device, "/dev/%s", devices[i]);
-        const int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
-        if (fd < 0) die(path);
+        const int fd = openat(dev, devices[i], O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
+        if (fd < 0) die(device);
+        snprintf(node, sizeof node, "/proc/self/fd/%d", fd);
+        if (mount(device, node, NULL, MS_BIND, NULL) != 0) die(device);
         close(fd);
-        mount_or_die(device, path, NULL, MS_BIND | MS_REC, NULL);
     }
     static const char* const links[][2] = {{"/proc/self/fd", "fd"},
                                            {"/proc/self/fd/0", "stdin"},
                                            {"/proc/self/fd/1", "stdout"},
                                            {"/proc/self/fd/2", "stderr"}};
-    for (size_t i = 0; i < sizeof links / sizeof links[0]; ++i) {
-        snprintf(path, sizeof path, "%s/dev/%s", rootfs, links[i][1]);
-        if (symlink(links[i][0], path) != 0) die(path);
-    }
-    if (chdir(rootfs) != 0) die("chdir");
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; ++i)
+        if (symlinkat(links[i][0], dev, links[i][1]) != 0) die(links[i][1]);
+    if (mkdirat(dev, "shm", 01777) != 0 || fchmodat(dev, "shm", 01777, 0) != 0) die("shm");
+    close(dev);
+    close(new_filesystem("ramfs", "1777", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+                         beneath(root, "tmp")));
+    if (fchdir(root) != 0) die("fchdir");
     if (syscall(SYS_pivot_root, ".", ".") != 0) die("pivot_root");
     if (umount2(".", MNT_DETACH) != 0) die("umount2");
     if (chdir("/") != 0) die("chdir /");
+    if (prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0) != 0) die("drop CAP_SYS_ADMIN");
 }
 #endif
 
@@ -294,12 +345,20 @@ static int child_main(void* arg) {
     if (read(start->go_ahead[0], &go, 1) != 1) die("wait for the go-ahead");
 #endif
     if (sethostname("ns-process", strlen("ns-process")) != 0) die("sethostname");
+#if FLOOR_STEP >= 4
+    // As rootfs::init_from_child: the files of /dev belong to root of the namespace.
+    setfsgid(0);
+    setfsuid(0);
+#endif
 #if FLOOR_STEP == 3
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) die("make / private");
     if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
         die("mount /proc");
 #elif FLOOR_STEP >= 4
     enter_rootfs(start->rootfs);
+#endif
+#if FLOOR_STEP >= 2
+    become_root();
 #endif
 #if FLOOR_STEP >= 5
     network_from_child();
