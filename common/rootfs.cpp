@@ -77,8 +77,9 @@ mount::target_fd open_again(const tree& new_root, const std::string& real_path, 
                                       " was replaced after it was checked: refused");
     if (fd < 0 && (errno == ELOOP || errno == ENOENT || errno == ENOTDIR)) throw replaced;
     checked(fd, "open rootfs " + new_root.path(), [&] {
-        return "openat2(AT_FDCWD, " + trace::quoted(real_path) +
-               ", O_PATH|O_DIRECTORY, RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS)";
+        // The path as the user gave it: the real one differs per machine.
+        return "openat2(AT_FDCWD, realpath(" + trace::quoted(new_root.path()) +
+               "), O_PATH|O_DIRECTORY, RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS)";
     });
     mount::target_fd opened{unique_fd(static_cast<int>(fd)), new_root.path()};
     struct stat status {};

@@ -309,7 +309,7 @@ TEST_P(Step04Trace, ShowsThePivotIntoTheRootfs) {
     ops.push_back({"container", "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL)"});
     // The child opens the checked tree again, following no symlink, and binds it by
     // descriptor; its own filesystems are attached beneath it by descriptor too.
-    ops.push_back({"container", "openat2(AT_FDCWD, \""});
+    ops.push_back({"container", "openat2(AT_FDCWD, realpath(\"" + rootfs + "\"), O_PATH|"});
     ops.push_back({"container", "open_tree(\"" + rootfs + "\", OPEN_TREE_CLONE|AT_RECURSIVE|"});
     ops.push_back({"container", "move_mount(the rootfs, \"" + rootfs + "\""});
     ops.push_back({"container", "move_mount(proc, \"" + rootfs + "/proc\""});
