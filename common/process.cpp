@@ -198,7 +198,10 @@ int child::wait() {
     signals::stop_forwarding();
     terminal_.reset();  // the user's terminal gets its modes back
     if (report.failure) throw child_failed(*report.failure);
-    if (report.died_during_setup()) throw child_died_during_setup(status);
+    // A container that a signal sent to the runtime ended (Ctrl-C, kill, timeout(1)) ends as
+    // the command would have, set-up or not: with that signal's status and no message.
+    const bool ended_by_a_signal = WIFSIGNALED(status) && signals::last_forwarded() != 0;
+    if (report.died_during_setup() && !ended_by_a_signal) throw child_died_during_setup(status);
     // Killed by us for a signal its PID 1 would have dropped: report that signal.
     if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && signals::ended_for() != 0) {
         trace::note("pidfd_send_signal(" + std::to_string(pid) + ", SIGKILL) in place of SIG" +

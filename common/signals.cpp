@@ -21,6 +21,7 @@ volatile sig_atomic_t forward_to_pidfd = -1;
 // the handler builds no string; "" when the container is not a PID 1.
 char pid1_status_path[32] = "";
 volatile sig_atomic_t ended_for_signal = 0;
+volatile sig_atomic_t last_forwarded_signal = 0;
 // The signals the runtime was started with ignored (SigIgn), besides SIGPIPE which it ignores
 // itself: reset_for_the_command() gives these back their default action.
 unsigned long long inherited_ignored = 0;
@@ -74,6 +75,7 @@ int send(int signal) {
 void forward(int signal) {
     if (forward_to_pidfd < 0) return;
     const int saved_errno = errno;  // the interrupted code may be about to look at it
+    last_forwarded_signal = signal;
     if (pid1_drops(signal))
         end_for(signal);
     else
@@ -101,6 +103,7 @@ void start_forwarding(int pidfd, pid_t pid, bool pid1) {
         pid1_status_path[path.copy(pid1_status_path, sizeof pid1_status_path - 1)] = '\0';
     }
     ended_for_signal = 0;
+    last_forwarded_signal = 0;
     forward_to_pidfd = pidfd;
     set_handlers(forward);
 }
@@ -126,6 +129,8 @@ void end_for(int signal) {
 }
 
 int ended_for() { return ended_for_signal; }
+
+int last_forwarded() { return last_forwarded_signal; }
 
 void reset_inherited() {
     char text[4096];

@@ -31,6 +31,8 @@ bool pid1_drops(int signal);
 void end_for(int signal);
 // The signal the container was ended for by end_for(), or 0.
 int ended_for();
+// The last signal forwarded (or ended for) since start_forwarding, or 0.
+int last_forwarded();
 
 // Parent, before clone: what the runtime inherited from whoever started it must not change how
 // it waits or forwards (crun resets the same): an ignored SIGCHLD makes the kernel reap the

@@ -256,6 +256,23 @@ TEST(Step05SetUp, AKilledHelperAndADeadContainerAreReportedAsSuch) {
     EXPECT_EQ(errors[1], "step05_network: the container died during set-up (killed by signal 9)");
 }
 
+// A signal sent to the runtime during set-up (Ctrl-C, kill, timeout(1)) ends the container as
+// it would end the command: 128+N, with no message about a container that died.
+TEST(Step05SetUp, ASignalDuringSetUpEndsItAsTheCommandWouldEnd) {
+    if (const std::string reason = cannot_run_as(as::root); !reason.empty()) GTEST_SKIP() << reason;
+    const auto copy = installation::get();
+    const std::string helper = (copy->dir() / "slow-helper").string();
+    const result r = run(
+        "/bin/sh",
+        {"-c", "printf '#!/bin/sh\\nsleep 2\\n' >" + helper + " && chmod 755 " + helper + " && " +
+                   copy->bin("step05_network") + " --rootfs " + copy->rootfs() + " --netsetgo " +
+                   helper + " /bin/echo started & sleep 0.5; kill -TERM $!; wait $!; echo status=$?; rm " +
+                   helper},
+        {.own_network_namespace = true});
+    EXPECT_EQ(r.out, "status=143\n");
+    EXPECT_EQ(r.err, "");
+}
+
 // A line from the FIFO at `path`, or "" when none comes within `limit`.
 std::string line_from_fifo(const std::string& path, std::chrono::seconds limit) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
