@@ -96,6 +96,8 @@ void mount_minimal_dev(const unique_fd& root, const std::string& root_name) {
         throw_errno("create " + dev.name + "/shm");
 }
 
+}  // namespace
+
 // Beyond the article: /proc, /dev and /tmp of the container's own. Each is a new filesystem
 // attached by descriptor to a mount point opened beneath the rootfs. /tmp is the container's
 // own: the rootfs's tmp is shared by every container on the tree, so one could read or plant
@@ -103,8 +105,6 @@ void mount_minimal_dev(const unique_fd& root, const std::string& root_name) {
 // the host sees it ("uid=1879048192"), which would tell the container its ids outside; ramfs
 // has no such option. Nor a size limit: without cgroups, nothing limits a container's memory
 // anyway (chapter 0 and chapter 6).
-}  // namespace
-
 void mount_own_filesystems(const unique_fd& root, const std::string& root_name) {
     // Files made in filesystems mounted in this user namespace need an owner mapped in it. A
     // container started by root maps its root to an unprivileged range outside (user.cpp),
