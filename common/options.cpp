@@ -34,12 +34,13 @@ options command_line::parse(int argc, const char* const argv[]) const {
         "set NAME to VALUE in the command's environment (repeatable)");
     if (rootfs_)
         visible.add_options()(
-            "rootfs", po::value(&parsed.rootfs)->default_value(beside_this_executable("../rootfs")),
+            "rootfs",
+            po::value(&parsed.rootfs)->default_value(beside_this_executable("../rootfs", argv[0])),
             "the root filesystem to pivot into");
     if (netsetgo_)
         visible.add_options()(
             "netsetgo",
-            po::value(&parsed.netsetgo)->default_value(beside_this_executable("netsetgo")),
+            po::value(&parsed.netsetgo)->default_value(beside_this_executable("netsetgo", argv[0])),
             "the network helper (setuid root to run rootless)");
     po::options_description all;
     all.add(visible).add_options()("command", po::value(&parsed.command))(
@@ -65,11 +66,16 @@ options command_line::parse(int argc, const char* const argv[]) const {
     return parsed;
 }
 
-std::string beside_this_executable(std::string_view name) {
+std::string beside_this_executable(std::string_view name, const char* argv0) {
     std::error_code error;
     const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
     if (error) return std::string(name);
-    return (self.parent_path() / name).lexically_normal().string();
+    const std::filesystem::path typed = std::filesystem::path(argv0 ? argv0 : "").parent_path();
+    const std::filesystem::path directory =
+        !typed.empty() && std::filesystem::equivalent(typed, self.parent_path(), error)
+            ? typed
+            : self.parent_path();
+    return (directory / name).lexically_normal().string();
 }
 
 }  // namespace nsp

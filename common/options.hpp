@@ -39,6 +39,9 @@ class command_line {
 };
 
 // The path of `name` ("netsetgo", "../rootfs") from the directory of the running executable.
-std::string beside_this_executable(std::string_view name);
+// Spelled from `argv0` when that names the executable's directory ("build/bin/step05_network"
+// gives "build/bin/netsetgo"), so that --help and --trace show the path the user would type;
+// otherwise (found on PATH, or a symlink elsewhere) absolute.
+std::string beside_this_executable(std::string_view name, const char* argv0);
 
 }  // namespace nsp

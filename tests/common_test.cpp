@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <stdexcept>
 #include <system_error>
 
@@ -229,6 +230,20 @@ TEST(CommandLine, DefaultsToAShellAndTheBuildRootfs) {
     const nsp::options options = parse({});
     EXPECT_EQ(options.command, std::vector<std::string>{"/bin/sh"});
     EXPECT_EQ(options.rootfs, NSP_ROOTFS_DIR);
+}
+
+// Defaults beside the executable are spelled as the user typed its path, so that --help and
+// --trace show "build/rootfs", not the checkout's absolute path; a name found on PATH, or a
+// path that is not the executable's directory, gives the absolute one.
+TEST(CommandLine, DefaultsBesideTheExecutableAreSpelledAsItWasTyped) {
+    const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe");
+    const std::filesystem::path typed =
+        "." / std::filesystem::relative(self, std::filesystem::current_path());
+    EXPECT_EQ(nsp::beside_this_executable("../rootfs", typed.c_str()),
+              (typed.parent_path() / "../rootfs").lexically_normal().string());
+    const std::string absolute = (self.parent_path() / "netsetgo").string();
+    EXPECT_EQ(nsp::beside_this_executable("netsetgo", "common_test"), absolute);
+    EXPECT_EQ(nsp::beside_this_executable("netsetgo", "/does/not/exist/common_test"), absolute);
 }
 
 TEST(CommandLine, AcceptsTheThreeLongOptionForms) {
