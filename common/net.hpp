@@ -1,5 +1,5 @@
 // The network namespace, runtime side: the container's network is made by the setuid
-// helper netsetgo (see netsetgo.hpp), which the parent runs and waits for.
+// helper netsetgo (step05_network/netsetgo.cpp), which the parent runs and waits for.
 #pragma once
 
 #include <sys/types.h>
