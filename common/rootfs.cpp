@@ -13,7 +13,6 @@
 
 #include <climits>
 #include <cstdint>
-#include <iostream>
 #include <stdexcept>
 
 #include "error.hpp"
@@ -128,8 +127,10 @@ std::string real_path_of(int fd) {
 
 // One line on stderr when the ids that run the container do not own its tree.
 void say_read_only(const std::string& path, uid_t owner, const std::string& advice) {
-    std::cerr << program_name() << ": the rootfs " << path << " belongs to uid " << owner
-              << ", not to the container's root, so it is read-only inside; " << advice << '\n';
+    write_text(STDERR_FILENO, program_name() + ": the rootfs " + path + " belongs to uid " +
+                                  std::to_string(owner) +
+                                  ", not to the container's root, so it is read-only inside; " +
+                                  advice + '\n');
 }
 
 }  // namespace
