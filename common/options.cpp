@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "environment.hpp"
@@ -64,9 +66,11 @@ options command_line::parse(int argc, const char* const argv[]) const {
 }
 
 std::string beside_this_executable(std::string_view name, const char* argv0) {
+    char exe[4096];
+    const ssize_t length = ::readlink("/proc/self/exe", exe, sizeof exe);
+    if (length <= 0 || length == sizeof exe) return std::string(name);
+    const std::filesystem::path self(std::string_view(exe, static_cast<size_t>(length)));
     std::error_code error;
-    const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
-    if (error) return std::string(name);
     const std::filesystem::path typed = std::filesystem::path(argv0 ? argv0 : "").parent_path();
     const std::filesystem::path directory =
         !typed.empty() && std::filesystem::equivalent(typed, self.parent_path(), error)
