@@ -1,89 +1,120 @@
 #include "argv.hpp"
 
-#include <algorithm>
-#include <stdexcept>
+#include <getopt.h>
 
-namespace po = boost::program_options;
+#include <algorithm>
+#include <string_view>
+
+#include "text_file.hpp"
 
 namespace nsp {
 
 namespace {
 
-// Boost.Program_options would read "id -u" as the command "id" and an option "-u". A style
-// parser that runs before the others turns the first non-option word and everything after
-// it into the command. A lone word is left to Boost, which makes it the positional command
-// all the same: Boost also asks the style parsers about the word after "--rootfs", alone,
-// and refuses it as a value ("argument is missing") when one claims it and it is the name of
-// an option, as in "cd build && bin/step04_rootfs --rootfs rootfs".
-class rest_is_the_command {
-  public:
-    explicit rest_is_the_command(const char* name) : name_(name) {}
-    std::vector<po::option> operator()(std::vector<std::string>& args) const {
-        std::vector<po::option> command;
-        if (args.size() < 2 || (args.front().starts_with('-') && args.front() != "-"))
-            return command;
-        for (const std::string& word : args) {
-            po::option part(name_, {word});
-            part.original_tokens = {word};
-            part.position_key = static_cast<int>(command.size());
-            command.push_back(std::move(part));
-        }
-        args.clear();
-        return command;
-    }
+std::invalid_argument bad_command_line(const std::string& what) {
+    return std::invalid_argument(what + " (try --help)");
+}
 
-  private:
-    const char* name_;
-};
-
-// Boost 1.81's error_with_option_name::what() replaces each %placeholder% in its message
-// until none is left, so a word holding one made it loop forever (both found by fuzzing): an
-// option named like one ("--%canonical_option%") or a value ("--trace-start=%value%"). When a
-// word of the command line holds a '%', the message is built here instead.
-std::string message_of(const po::error& error, bool words_hold_percent) {
-    const auto* named = dynamic_cast<const po::error_with_option_name*>(&error);
-    if (named == nullptr || !words_hold_percent) return error.what();
-    const std::string name = named->get_option_name();
-    if (dynamic_cast<const po::validation_error*>(&error) != nullptr)
-        return "the argument for option '" + name + "' is invalid";
-    if (dynamic_cast<const po::unknown_option*>(&error) != nullptr)
-        return "unrecognised option '" + name + "'";
-    return "option '" + name + "' cannot be used as given";
+// The option name in the word getopt matched: "--rootfs=x", "-rootfs" -> "rootfs".
+std::string_view name_in(std::string_view word) {
+    word.remove_prefix(word.starts_with("--") ? 2 : 1);
+    return word.substr(0, word.find('='));
 }
 
 }  // namespace
 
-po::variables_map parse_argv(int argc, const char* const argv[],
-                             const po::options_description& options, const char* command_name) {
-    po::command_line_parser parser(argc, argv);
-    // No abbreviations ("--root" for "--rootfs"): what a setuid helper accepts should be
-    // exactly what it documents.
-    parser.options(options).style(
-        (po::command_line_style::unix_style & ~po::command_line_style::allow_guessing) |
-        po::command_line_style::allow_long_disguise);
-    // "--trace=all" is a switch of its own, not --trace with a value: Boost would otherwise
-    // take the next word ("--trace ls") as the value.
-    parser.extra_parser([](const std::string& word) {
-        return word == "--trace=all" || word == "-trace=all"
-                   ? std::pair<std::string, std::string>("trace=all", "")
-                   : std::pair<std::string, std::string>();
-    });
-    po::positional_options_description positional;
-    if (command_name != nullptr) {
-        positional.add(command_name, -1);
-        parser.positional(positional).extra_style_parser(rest_is_the_command(command_name));
+std::string parsed_argv::value_or(const std::string& name, const std::string& fallback) const {
+    const auto found = given.find(name);
+    return found == given.end() ? fallback : found->second.back();
+}
+
+parsed_argv parse_argv(int argc, const char* const argv[],
+                       const std::vector<option_spec>& options) {
+    std::vector<option> table;
+    for (const option_spec& spec : options) {
+        const int takes = !spec.value_name.empty()      ? required_argument
+                          : spec.optional_value.empty() ? no_argument
+                                                        : optional_argument;
+        table.push_back({spec.name.c_str(), takes, nullptr, static_cast<int>(table.size())});
     }
-    po::variables_map values;
-    try {
-        po::store(parser.run(), values);
-        po::notify(values);
-    } catch (const po::error& error) {
-        const bool words_hold_percent = std::any_of(argv, argv + argc, [](const char* word) {
-            return std::string_view(word).find('%') != std::string_view::npos;
-        });
-        throw std::invalid_argument(message_of(error, words_hold_percent) + " (try --help)");
+    const int help = static_cast<int>(table.size());
+    table.push_back({"help", no_argument, nullptr, help});
+    table.push_back({nullptr, 0, nullptr, 0});
+
+    parsed_argv parsed;
+    // "+": stop at the first word that is not an option, which starts the command;
+    // ":": report a missing value as ':' rather than print anything. getopt's state is global:
+    // optind = 0 starts it afresh, and opterr = 0 keeps it quiet.
+    optind = 0;
+    opterr = 0;
+    // getopt_long_only(3) takes char* const[] but, with "+", never reorders or changes argv.
+    char* const* words = const_cast<char* const*>(argv);
+    for (int index = -1;;) {
+        const int found = getopt_long_only(argc, words, "+:h", table.data(), &index);
+        if (found == -1) break;
+        // The word that named the option: the one before the value when the value was a
+        // word of its own. optind has moved past both.
+        const bool separate_value = optarg != nullptr && optind >= 2 && argv[optind - 1] == optarg;
+        const std::string word = argv[optind - (separate_value ? 2 : 1)];
+        if (found == '?' || found == ':') {
+            if (found == ':') throw bad_command_line("option '" + word + "' needs a value");
+            throw bad_command_line("unrecognised option '" + word + "'");
+        }
+        if (found == 'h' || found == help) {
+            if (found == help && name_in(word) != "help" && word != "-h")
+                throw bad_command_line("unrecognised option '" + word + "'");
+            throw help_requested("");
+        }
+        const option_spec& spec = options[static_cast<size_t>(found)];
+        if (name_in(word) != spec.name)
+            throw bad_command_line("unrecognised option '" + word + "'");
+        const std::string value = optarg != nullptr ? optarg : "";
+        if (spec.value_name.empty() && value != spec.optional_value && !value.empty())
+            throw bad_command_line("the argument for option '--" + spec.name + "' is invalid");
+        std::vector<std::string>& values = parsed.given[spec.name];
+        if (!values.empty() && !spec.repeatable)
+            throw bad_command_line("option '--" + spec.name + "' cannot be given more than once");
+        values.push_back(value);
     }
-    return values;
+    parsed.rest.assign(argv + std::min(optind, argc), argv + argc);
+    return parsed;
+}
+
+std::string options_help(const std::vector<option_spec>& options) {
+    std::vector<std::pair<std::string, const option_spec*>> lines = {{"-h, --help", nullptr}};
+    for (const option_spec& spec : options) {
+        if (spec.help.empty()) continue;
+        std::string usage = "--" + spec.name;
+        if (!spec.value_name.empty()) usage += " " + spec.value_name;
+        if (!spec.optional_value.empty()) usage += "[=" + spec.optional_value + "]";
+        lines.emplace_back(usage, &spec);
+    }
+    size_t width = 0;
+    for (const auto& [usage, spec] : lines)
+        width = std::max(width, usage.size());
+    // Each description starts in one column and is wrapped to 80 columns (or one word a line).
+    const size_t column = 2 + width + 2;
+    std::string text = "Options:\n";
+    for (const auto& [usage, spec] : lines) {
+        std::string help = spec == nullptr ? "print this help and exit" : spec->help;
+        if (spec != nullptr && !spec->default_value.empty())
+            help += " (default: " + spec->default_value + ")";
+        text += "  " + usage + std::string(column - 2 - usage.size(), ' ');
+        size_t at = column;
+        for (const std::string_view word : text_file::words_of(help)) {
+            if (at > column && at + 1 + word.size() > 80) {
+                text += '\n' + std::string(column, ' ');
+                at = column;
+            } else if (at > column) {
+                text += ' ';
+                ++at;
+            }
+            text += word;
+            at += word.size();
+        }
+        text += '\n';
+    }
+    return text;
 }
 
 }  // namespace nsp

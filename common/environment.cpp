@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
-#include "fd.hpp"
+#include "text_file.hpp"
 
 namespace nsp::environment {
 
@@ -18,16 +18,11 @@ constexpr size_t passwd_limit = 1 << 16;
 
 // Root's home directory in /etc/passwd ("root:x:0:0:root:/root:/bin/sh"), or "/" when there is
 // no such file or line. The file belongs to the rootfs, so it is read with care: a bounded
-// read, no FIFO to block on, no terminal to become ours.
+// read, no FIFO to block on, no terminal to become ours (text_file::read).
 std::string home_of_root() {
-    const unique_fd file(::open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-    if (!file) return "/";
-    std::string text(passwd_limit, '\0');
-    const ssize_t n = ::read(file.get(), text.data(), text.size());
-    text.resize(n > 0 ? static_cast<size_t>(n) : 0);
-    for (std::string_view rest = text; !rest.empty();) {
-        const std::string_view line = rest.substr(0, rest.find('\n'));
-        rest.remove_prefix(std::min(rest.size(), line.size() + 1));
+    const std::optional<std::string> text = text_file::read("/etc/passwd", passwd_limit);
+    if (!text) return "/";
+    for (const std::string_view line : text_file::lines_of(*text)) {
         // name:password:uid:gid:gecos:home:shell
         std::string_view fields[7];
         size_t count = 0, start = 0;

@@ -1,7 +1,9 @@
 #include "error.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
-#include <iostream>
 
 namespace nsp {
 
@@ -40,11 +42,21 @@ std::string hint_of(const std::exception& error) {
 void set_program_name(std::string_view program) { current_program = program; }
 const std::string& program_name() { return current_program; }
 
+void write_text(int fd, std::string_view text) {
+    while (!text.empty()) {
+        const ssize_t n = ::write(fd, text.data(), text.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        text.remove_prefix(static_cast<size_t>(n));
+    }
+}
+
 void report_error(std::string_view program, int err, std::string_view what, std::string_view hint) {
-    std::cerr << program << ": " << what;
-    if (err != 0) std::cerr << ": " << std::strerror(err);
-    std::cerr << '\n';
-    if (!hint.empty()) std::cerr << program << ": hint: " << hint << '\n';
+    std::string text = std::string(program) + ": " + std::string(what);
+    if (err != 0) text.append(": ").append(std::strerror(err));
+    text += '\n';
+    if (!hint.empty()) text.append(program).append(": hint: ").append(hint) += '\n';
+    write_text(STDERR_FILENO, text);
 }
 
 }  // namespace nsp

@@ -86,6 +86,11 @@ std::string hint_of(const std::exception& error);
 void set_program_name(std::string_view program);
 const std::string& program_name();
 
+// Writes `text` to `fd` (stdout, stderr), in one write(2) when the kernel takes it whole, so
+// that the lines of two processes do not mix. Nothing is reported when it fails: this is how
+// the programs report.
+void write_text(int fd, std::string_view text);
+
 // Prints "program: what[: strerror(err)]" to stderr, then "program: hint: ..." when `hint` is
 // not empty.
 void report_error(std::string_view program, int err, std::string_view what,

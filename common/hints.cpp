@@ -5,12 +5,11 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <utility>
 
 #include "error.hpp"
+#include "text_file.hpp"
 
 namespace nsp::hints {
 
@@ -18,19 +17,18 @@ namespace {
 
 // The first line of a /proc/sys file, or "" when it does not exist on this kernel.
 std::string read_sysctl(const char* path) {
-    std::ifstream file(path);
-    std::string value;
-    std::getline(file, value);
-    return value;
+    const std::string text = text_file::read(path, 4096).value_or("");
+    return text.substr(0, text.find('\n'));
 }
 
 // True inside a user namespace other than the initial one (e.g. an unprivileged container):
 // the initial namespace maps the whole 32-bit range onto itself.
 bool in_nested_user_namespace() {
-    std::ifstream file("/proc/self/uid_map");
-    unsigned long inside = 0, outside = 0, count = 0;
-    file >> inside >> outside >> count;
-    return file && count != 4294967295UL;
+    const std::string text = text_file::read("/proc/self/uid_map", 4096).value_or("");
+    // The first line: inside outside count.
+    const std::vector<std::string_view> first =
+        text_file::words_of(std::string_view(text).substr(0, text.find('\n')));
+    return first.size() == 3 && first[2] != "4294967295";
 }
 
 // The device and inode of `path`, or nothing when it cannot be read.
@@ -49,13 +47,12 @@ bool in_chroot() {
     const auto init_mount_namespace = identity("/proc/1/ns/mnt");
     if (init_root && init_mount_namespace && init_mount_namespace == identity("/proc/self/ns/mnt"))
         return init_root != identity("/");
-    std::ifstream mountinfo("/proc/self/mountinfo");
+    const std::optional<std::string> mountinfo = text_file::read("/proc/self/mountinfo", 1 << 20);
     if (!mountinfo) return false;
-    for (std::string line; std::getline(mountinfo, line);) {
-        std::istringstream fields(line);  // mount ID, parent ID, major:minor, root, mount point
-        std::string id, parent, device, root_in_filesystem, mount_point;
-        fields >> id >> parent >> device >> root_in_filesystem >> mount_point;
-        if (mount_point == "/") return false;
+    for (const std::string_view line : text_file::lines_of(*mountinfo)) {
+        // mount ID, parent ID, major:minor, root, mount point, ...
+        const std::vector<std::string_view> fields = text_file::words_of(line);
+        if (fields.size() > 4 && fields[4] == "/") return false;
     }
     return true;
 }

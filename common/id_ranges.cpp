@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "error.hpp"
+#include "text_file.hpp"
 
 namespace nsp::user {
 
@@ -30,14 +31,9 @@ struct subordinate {
 // Root's line in /etc/subuid or /etc/subgid ("root:first:count" or "0:first:count") when it
 // holds at least one range: the administrator set those ids aside for root's containers.
 std::optional<subordinate> root_entry(const char* path) {
-    const unique_fd file(::open(path, O_RDONLY | O_CLOEXEC));
-    if (!file) return std::nullopt;
-    std::string text(65536, '\0');
-    const ssize_t n = ::read(file.get(), text.data(), text.size());
-    text.resize(n > 0 ? static_cast<size_t>(n) : 0);
-    for (std::string_view rest = text; !rest.empty();) {
-        const std::string_view line = rest.substr(0, rest.find('\n'));
-        rest.remove_prefix(std::min(rest.size(), line.size() + 1));
+    const std::optional<std::string> text = text_file::read(path);
+    if (!text) return std::nullopt;
+    for (const std::string_view line : text_file::lines_of(*text)) {
         if (!line.starts_with("root:") && !line.starts_with("0:")) continue;
         const size_t first_at = line.find(':') + 1, count_at = line.find(':', first_at) + 1;
         if (count_at == 0) continue;

@@ -1,8 +1,8 @@
 // The command line every step shares:  stepNN [OPTIONS] [--] [COMMAND [ARG...]]
 //
-// Parsed with Boost.Program_options. Long options take "--name VALUE", "--name=VALUE" and
-// the Go series' single-dash "-name VALUE". The first word that is not an option starts the
-// command, so "step02_user id -u" needs no "--".
+// Parsed with getopt_long_only(3) (argv.hpp). Long options take "--name VALUE",
+// "--name=VALUE" and the Go series' single-dash "-name VALUE". The first word that is not an
+// option starts the command, so "step02_user id -u" needs no "--".
 #pragma once
 
 #include "argv.hpp"

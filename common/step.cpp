@@ -1,6 +1,7 @@
 #include "step.hpp"
 
-#include <iostream>
+#include <unistd.h>
+
 #include <stdexcept>
 
 #include "error.hpp"
@@ -14,7 +15,7 @@ int run_step(std::string_view program, const std::function<int()>& body) {
     try {
         return body();
     } catch (const help_requested& help) {
-        std::cout << help.what();
+        write_text(STDOUT_FILENO, help.what());
         return 0;
     } catch (const process::child_died_during_setup& died) {
         report_error(program, 0, died.what());

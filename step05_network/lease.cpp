@@ -1,8 +1,9 @@
 #include "lease.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <climits>
-#include <iostream>
 #include <set>
 #include <stdexcept>
 #include <vector>
@@ -72,10 +73,11 @@ std::optional<int> make_veth(const netlink::socket& host, const net::plan& plan,
                                 " ports, the most the kernel allows a bridge)");
     }
     if (const auto other = netlink::find_link(host, name); other && other->master == 0)
-        std::cerr << "netsetgo: " << name << " exists and is no port of " << plan.bridge_name
-                  << ": address "
-                  << net::ipv4_cidr{plan.bridge.network() + offset, 32}.address_text()
-                  << " is skipped\n";
+        write_text(STDERR_FILENO,
+                   "netsetgo: " + name + " exists and is no port of " + plan.bridge_name +
+                       ": address " +
+                       net::ipv4_cidr{plan.bridge.network() + offset, 32}.address_text() +
+                       " is skipped\n");
     return std::nullopt;
 }
 

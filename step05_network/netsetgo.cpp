@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <iostream>
 #include <stdexcept>
 
 #include "arguments.hpp"
@@ -57,7 +56,7 @@ int main(int argc, char* argv[]) {
         nsp::netsetgo::configure(plan, target, caller, limit);
         return EXIT_SUCCESS;
     } catch (const nsp::help_requested& help) {
-        std::cout << help.what();
+        nsp::write_text(STDOUT_FILENO, help.what());
         return EXIT_SUCCESS;
     } catch (const std::system_error& error) {
         nsp::report_error("netsetgo", error.code().value(), nsp::operation_of(error),

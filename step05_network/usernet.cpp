@@ -7,14 +7,12 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
-#include <fstream>
-#include <iostream>
 #include <optional>
-#include <sstream>
 #include <utility>
 
 #include "error.hpp"
 #include "fd.hpp"
+#include "text_file.hpp"
 
 namespace nsp::netsetgo {
 
@@ -36,15 +34,15 @@ bool contains(const std::vector<std::string>& names, std::string_view name) {
 template <typename Id>
 std::vector<std::string> names_in(const char* path, const std::vector<Id>& ids) {
     std::vector<std::string> names;
-    std::ifstream file(path);
-    for (std::string line; std::getline(file, line);) {
+    const std::string text = text_file::read(path, 1 << 20).value_or("");
+    for (const std::string_view line : text_file::lines_of(text)) {
         const size_t name_end = line.find(':');
         const size_t id_start = line.find(':', name_end + 1) + 1;
         if (name_end == std::string::npos || id_start == 0) continue;
         const auto id = parse_number(line.substr(id_start, line.find(':', id_start) - id_start),
                                      static_cast<Id>(-1));
         if (id && std::find(ids.begin(), ids.end(), static_cast<Id>(*id)) != ids.end())
-            names.push_back(line.substr(0, name_end));
+            names.emplace_back(line.substr(0, name_end));
     }
     return names;
 }
@@ -54,23 +52,22 @@ std::vector<std::string> names_in(const char* path, const std::vector<Id>& ids) 
 lease_limit limit_in(std::string_view config, const caller_identity& who,
                      std::vector<std::string>& ignored) {
     std::optional<lease_limit> own, group, everyone;
-    std::istringstream lines{std::string(config)};
     int number = 0;
-    for (std::string line; std::getline(lines, line);) {
+    for (const std::string_view line : text_file::lines_of(config)) {
         ++number;
-        line = line.substr(0, line.find('#'));
-        std::istringstream words(line);
-        std::string name, count, extra;
-        if (!(words >> name)) continue;  // blank or only a comment
+        const std::vector<std::string_view> words =
+            text_file::words_of(line.substr(0, line.find('#')));
+        if (words.empty()) continue;  // blank or only a comment
         const std::string where =
             std::string(usernet_path) + " line " + std::to_string(number) + ": ";
-        const auto leases = words >> count ? parse_number(count, 65535) : std::nullopt;
-        if (!leases || words >> extra) {
+        const auto leases = words.size() == 2 ? parse_number(words[1], 65535) : std::nullopt;
+        if (!leases) {
             ignored.push_back(where + "want '<user|@group|*> <number of leases>'");
             continue;
         }
+        const std::string name(words[0]);
         std::string source = where;
-        source.append(name).append(" ").append(count);
+        source.append(name).append(" ").append(words[1]);
         const lease_limit limit{static_cast<unsigned>(*leases), std::move(source)};
         if (name == "*") {
             everyone = limit;
@@ -127,16 +124,11 @@ lease_limit read_lease_limit(const caller_identity& who) {
                        ": it must be a regular file owned by root and writable by root alone "
                        "(chown root; chmod go-w), and until it is, no user gets a lease"};
     }
-    std::string text;
-    char buffer[4096];
-    for (ssize_t n = 0; (n = ::read(file.get(), buffer, sizeof buffer)) != 0;) {
-        if (n < 0) throw_errno(std::string("read ") + usernet_path);
-        text.append(buffer, static_cast<size_t>(n));
-    }
+    const std::string text = text_file::read_up_to(file.get(), 1 << 20, usernet_path);
     std::vector<std::string> ignored;
     lease_limit limit = limit_in(text, who, ignored);
     for (const std::string& line : ignored)
-        std::cerr << "netsetgo: ignoring " << line << '\n';
+        write_text(STDERR_FILENO, "netsetgo: ignoring " + line + '\n');
     return limit;
 }
 
