@@ -24,8 +24,8 @@ class command_line {
   public:
     // `program` and `summary` head the --help text.
     command_line(std::string program, std::string summary);
-    // step04+: --rootfs PATH, default the rootfs beside the executable's directory: the
-    // absolute path of build/rootfs for build/bin/stepNN.
+    // step04+: --rootfs PATH, default the rootfs beside the executable's directory:
+    // build/rootfs for build/bin/stepNN.
     void add_rootfs_option();
     // step05: --netsetgo PATH, default netsetgo beside the running executable.
     void add_netsetgo_option();
