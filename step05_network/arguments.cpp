@@ -21,10 +21,8 @@ const std::pair<const char*, const char*> go_spellings[] = {
     {"containerAddress", "container-address"},
     {"vethNamePrefix", "veth-prefix"}};
 
-}  // namespace
-
-net::settings parse_arguments(int argc, const char* const argv[]) {
-    net::settings settings;
+// The options --help lists, with the defaults of `settings`; then the Go spellings, unlisted.
+std::vector<option_spec> known_options(const net::settings& settings) {
     std::vector<option_spec> known = {
         {.name = "pid",
          .value_name = "PID",
@@ -54,7 +52,28 @@ net::settings parse_arguments(int argc, const char* const argv[]) {
                  "its own start, so one trace shows both programs)"}};
     for (const auto& [go, ours] : go_spellings)
         known.push_back({.name = go, .value_name = "VALUE"});
+    return known;
+}
 
+// --trace and --trace-start: one trace for step05 and netsetgo, timed from step05's start.
+void start_trace(const parsed_argv& given) {
+    const std::string start = given.value_or("trace-start", "0");
+    std::int64_t trace_start = 0;
+    const auto [end, error] =
+        std::from_chars(start.data(), start.data() + start.size(), trace_start);
+    if (error != std::errc() || end != start.data() + start.size())
+        throw std::invalid_argument(
+            "the argument for option '--trace-start' is invalid (try --help)");
+    trace::enable(given.value_or("trace", "") == "all" ? trace::level::all : trace::level::steps,
+                  trace_start);
+    trace::become_netsetgo();
+}
+
+}  // namespace
+
+net::settings parse_arguments(int argc, const char* const argv[]) {
+    net::settings settings;
+    const std::vector<option_spec> known = known_options(settings);
     parsed_argv given;
     try {
         given = parse_argv(argc, argv, known);
@@ -73,19 +92,7 @@ net::settings parse_arguments(int argc, const char* const argv[]) {
     if (!given.rest.empty())
         throw std::invalid_argument("unexpected argument '" + given.rest.front() +
                                     "': netsetgo takes only options (try --help)");
-    if (given.has("trace")) {
-        const std::string start = given.value_or("trace-start", "0");
-        std::int64_t trace_start = 0;
-        const auto [end, error] =
-            std::from_chars(start.data(), start.data() + start.size(), trace_start);
-        if (error != std::errc() || end != start.data() + start.size())
-            throw std::invalid_argument(
-                "the argument for option '--trace-start' is invalid (try --help)");
-        trace::enable(
-            given.value_or("trace", "") == "all" ? trace::level::all : trace::level::steps,
-            trace_start);
-        trace::become_netsetgo();
-    }
+    if (given.has("trace")) start_trace(given);
     for (const auto& [go, ours] : go_spellings)
         if (given.has(go)) given.given[ours] = given.given[go];
     settings.bridge_name = given.value_or("bridge-name", settings.bridge_name);

@@ -56,13 +56,51 @@ bool valid_interface_name(std::string_view name, size_t max_length) {
     return true;
 }
 
-plan check(const settings& request, uid_t caller) {
+namespace {
+
+// --container-address, when given: a free host address in the bridge's subnet.
+std::optional<uint32_t> container_address_in(const std::string& text, const ipv4_cidr& bridge) {
+    if (text.empty()) return std::nullopt;
+    const auto container = parse_cidr(text);
+    if (!container)
+        throw std::invalid_argument("bad --container-address: want an IPv4 CIDR a.b.c.d/n");
+    if (container->prefix_length != bridge.prefix_length || !bridge.contains(container->address) ||
+        container->address == bridge.address || container->address == bridge.network() ||
+        container->address == bridge.broadcast())
+        throw std::invalid_argument("bad --container-address: " + container->text() +
+                                    " is not a free host address in " + bridge.text());
+    return container->address;
+}
+
+// Root may build any bridge; anyone else gets the one an administrator would expect, and
+// leases names and addresses, never chooses them.
+void check_caller_may_choose(const settings& request, uid_t caller) {
     const settings defaults;
+    if (caller == 0) return;
+    if (request.bridge_name != defaults.bridge_name ||
+        request.bridge_address != defaults.bridge_address)
+        throw std::invalid_argument("only root may choose the bridge: unprivileged callers get " +
+                                    defaults.bridge_name + " " + defaults.bridge_address);
+    if (request.veth_prefix != defaults.veth_prefix || !request.container_address.empty())
+        throw std::invalid_argument(
+            "only root may choose the veth prefix or the container address: unprivileged "
+            "callers get the first free address, on a veth named " +
+            defaults.veth_prefix + "-<n>");
+}
+
+}  // namespace
+
+plan check(const settings& request, uid_t caller) {
     if (request.pid < 1) throw std::invalid_argument("--pid is required: the container's pid");
     if (!valid_interface_name(request.bridge_name))
         throw std::invalid_argument("bad --bridge-name: want 1-15 characters of A-Z a-z 0-9 _ . -");
     if (!valid_interface_name(request.veth_prefix, max_veth_prefix_length))
         throw std::invalid_argument("bad --veth-prefix: want 1-8 characters of A-Z a-z 0-9 _ . -");
+    // The bridge's IPv6 settings live in /proc/sys/net/ipv6/conf/<name>/, where these two
+    // names are the settings of every link and of links to come.
+    if (request.bridge_name == "all" || request.bridge_name == "default")
+        throw std::invalid_argument("bad --bridge-name: '" + request.bridge_name +
+                                    "' names the settings of all links in /proc/sys/net");
 
     const auto bridge = parse_cidr(request.bridge_address);
     if (!bridge) throw std::invalid_argument("bad --bridge-address: want an IPv4 CIDR a.b.c.d/n");
@@ -71,38 +109,9 @@ plan check(const settings& request, uid_t caller) {
     if (bridge->address == bridge->network() || bridge->address == bridge->broadcast())
         throw std::invalid_argument("bad --bridge-address: " + bridge->text() +
                                     " is the subnet's network or broadcast address");
-
-    std::optional<uint32_t> container_address;
-    if (!request.container_address.empty()) {
-        const auto container = parse_cidr(request.container_address);
-        if (!container)
-            throw std::invalid_argument("bad --container-address: want an IPv4 CIDR a.b.c.d/n");
-        if (container->prefix_length != bridge->prefix_length ||
-            !bridge->contains(container->address) || container->address == bridge->address ||
-            container->address == bridge->network() || container->address == bridge->broadcast())
-            throw std::invalid_argument("bad --container-address: " + container->text() +
-                                        " is not a free host address in " + bridge->text());
-        container_address = container->address;
-    }
-
-    // The bridge's IPv6 settings live in /proc/sys/net/ipv6/conf/<name>/, where these two
-    // names are the settings of every link and of links to come.
-    if (request.bridge_name == "all" || request.bridge_name == "default")
-        throw std::invalid_argument("bad --bridge-name: '" + request.bridge_name +
-                                    "' names the settings of all links in /proc/sys/net");
-
-    // Root may build any bridge; anyone else gets the one an administrator would expect.
-    if (caller != 0 && (request.bridge_name != defaults.bridge_name ||
-                        request.bridge_address != defaults.bridge_address))
-        throw std::invalid_argument("only root may choose the bridge: unprivileged callers get " +
-                                    defaults.bridge_name + " " + defaults.bridge_address);
-    // Addresses and names are leased, never chosen, by anyone else.
-    if (caller != 0 && (request.veth_prefix != defaults.veth_prefix || container_address))
-        throw std::invalid_argument(
-            "only root may choose the veth prefix or the container address: unprivileged "
-            "callers get the first free address, on a veth named " +
-            defaults.veth_prefix + "-<n>");
-
+    const std::optional<uint32_t> container_address =
+        container_address_in(request.container_address, *bridge);
+    check_caller_may_choose(request, caller);
     return plan{request.pid,       request.bridge_name, *bridge,
                 container_address, request.veth_prefix, request.veth_prefix + "1"};
 }
