@@ -16,6 +16,7 @@ void exec_command(const std::vector<std::string>& command,
     // command up on its PATH.
     std::vector<std::string> variables = environment::for_the_command(environment_overrides);
     std::vector<char*> envp;
+    envp.reserve(variables.size() + 1);
     for (std::string& variable : variables)
         envp.push_back(variable.data());
     envp.push_back(nullptr);

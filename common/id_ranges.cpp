@@ -135,7 +135,8 @@ unsigned record_tree(const range_pool& pool, const std::string& path) {
         if (!recorded.empty() && ::unlink(record.c_str()) != 0 && errno != ENOENT)
             throw_errno("remove the stale record " + record);
         if (::symlink(path.c_str(), record.c_str()) == 0) return index;
-        if (errno != EEXIST) throw_errno("record " + path + " in " + record);
+        if (errno != EEXIST)
+            throw_errno(std::string("record ").append(path).append(" in ").append(record));
     }
     throw std::runtime_error("every uid range of root's " + std::to_string(pool.ranges) +
                              " is taken: remove the trees no longer used, or give root a larger "

@@ -163,7 +163,7 @@ child child::clone(int flags, std::function<void()> init) {
     if (terminal) terminal->close_in_parent();
     const bool pid1 = (flags & CLONE_NEWPID) != 0;
     signals::start_forwarding(pidfd, pid, pid1);
-    return child(pid, unique_fd(pidfd), pid1, std::move(errors), std::move(terminal));
+    return {pid, unique_fd(pidfd), pid1, std::move(errors), std::move(terminal)};
 }
 
 child::child(pid_t pid, unique_fd pidfd, bool pid1, error_pipe errors,

@@ -72,9 +72,11 @@ mount::target_fd open_again(const tree& new_root, const std::string& real_path, 
     how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
     how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
     const long fd = ::syscall(SYS_openat2, AT_FDCWD, real_path.c_str(), &how, sizeof how);
-    const std::runtime_error replaced("rootfs " + new_root.path() +
-                                      " was replaced after it was checked: refused");
-    if (fd < 0 && (errno == ELOOP || errno == ENOENT || errno == ENOTDIR)) throw replaced;
+    const auto replaced = [&] {
+        return std::runtime_error("rootfs " + new_root.path() +
+                                  " was replaced after it was checked: refused");
+    };
+    if (fd < 0 && (errno == ELOOP || errno == ENOENT || errno == ENOTDIR)) throw replaced();
     checked(fd, "open rootfs " + new_root.path(), [&] {
         // The path as the user gave it: the real one differs per machine.
         return "openat2(AT_FDCWD, realpath(" + trace::quoted(new_root.path()) +
@@ -83,7 +85,7 @@ mount::target_fd open_again(const tree& new_root, const std::string& real_path, 
     mount::target_fd opened{unique_fd(static_cast<int>(fd)), new_root.path()};
     struct stat status {};
     if (::fstat(opened.fd.get(), &status) != 0) throw_errno("stat rootfs " + new_root.path());
-    if (status.st_dev != device || status.st_ino != inode) throw replaced;
+    if (status.st_dev != device || status.st_ino != inode) throw replaced();
     return opened;
 }
 

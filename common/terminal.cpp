@@ -103,8 +103,9 @@ std::optional<pty> pty::for_the_container() {
     if (!made.user_output_)
         made.user_output_ = unique_fd(::open("/proc/self/fd/0", O_WRONLY | O_NOCTTY | O_CLOEXEC));
     if (!made.user_output_) throw_errno("open the terminal on stdin for writing");
-    made.ours_ = unique_fd(checked(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC),
-                                   "open a pseudo-terminal", [] { return "posix_openpt()"; }));
+    made.ours_ = unique_fd(
+        static_cast<int>(checked(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC),
+                                 "open a pseudo-terminal", [] { return "posix_openpt()"; })));
     char name[64];
     if (::grantpt(made.ours_.get()) != 0 || ::unlockpt(made.ours_.get()) != 0 ||
         ::ptsname_r(made.ours_.get(), name, sizeof name) != 0)

@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include <climits>
-#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <set>
@@ -122,7 +121,7 @@ class shifter {
         while (const dirent* entry = ::readdir(dir)) {
             const std::string child = entry->d_name;
             if (child == "." || child == "..") continue;
-            shift(::dirfd(dir), child.c_str(), path + "/" + child);
+            shift(::dirfd(dir), child.c_str(), std::string(path).append("/").append(child));
         }
     }
 
@@ -159,10 +158,12 @@ int own(const std::string& path) {
         old ? pool.range(*old) : nsp::user::id_range{0, 0, nsp::user::range_size};
     shifter walk(from, to, status.st_dev);
     walk.shift(tree.get(), ".", path);
-    std::printf(
-        "own-rootfs: %s belongs to uids and gids %u-%lu now (%lu files changed): root in "
-        "the containers root runs on it owns it\n",
-        path.c_str(), to.uid, to.uid + to.count - 1, walk.changed_);
+    nsp::write_text(STDOUT_FILENO, "own-rootfs: " + path + " belongs to uids and gids " +
+                                       std::to_string(to.uid) + "-" +
+                                       std::to_string(to.uid + to.count - 1) + " now (" +
+                                       std::to_string(walk.changed_) +
+                                       " files changed): root in the containers root runs on "
+                                       "it owns it\n");
     return 0;
 }
 
@@ -175,20 +176,19 @@ int main(int argc, char* argv[]) {
                               {"help", no_argument, nullptr, 'h'},
                               {nullptr, 0, nullptr, 0}};
     for (int option; (option = ::getopt_long(argc, argv, "h", options, nullptr)) != -1;) {
-        if (option == 'h') return std::fputs(usage, stdout) < 0 ? 1 : 0;
-        if (option != 'w') return std::fputs("(try --help)\n", stderr), 2;
+        if (option == 'h') return nsp::write_text(STDOUT_FILENO, usage), 0;
+        if (option != 'w') return nsp::write_text(STDERR_FILENO, "(try --help)\n"), 2;
         when_root = true;
     }
     if (optind + 1 != argc) {
-        std::fputs("own-rootfs: want one PATH (try --help)\n", stderr);
+        nsp::write_text(STDERR_FILENO, "own-rootfs: want one PATH (try --help)\n");
         return 2;
     }
     if (::getuid() != 0) {
         if (when_root) return 0;
-        std::fputs(
-            "own-rootfs: needs root: a tree you build as yourself is yours already, and "
-            "rootless containers map you to their root\n",
-            stderr);
+        nsp::write_text(STDERR_FILENO,
+                        "own-rootfs: needs root: a tree you build as yourself is yours already, "
+                        "and rootless containers map you to their root\n");
         return 1;
     }
     try {

@@ -97,9 +97,9 @@ lease take_lease(const netlink::socket& host, const net::plan& plan, int bridge_
         if (taken.count(offset) != 0) continue;
         const auto index = make_veth(host, plan, bridge_index, target, caller, offset);
         if (!index) continue;
-        const lease made{net::host_veth_name(plan.veth_prefix, offset),
-                         *index,
-                         {plan.bridge.network() + offset, plan.bridge.prefix_length}};
+        lease made{net::host_veth_name(plan.veth_prefix, offset),
+                   *index,
+                   {plan.bridge.network() + offset, plan.bridge.prefix_length}};
         // Another netsetgo may have leased the same address under another name, or the same
         // user may have asked twice at once: the older link (lower index) wins, so exactly one
         // of two racing calls keeps each address, and a user's leases stay within the limit.

@@ -115,7 +115,8 @@ lease_limit read_lease_limit(const caller_identity& who) {
     if (!file || !S_ISREG(status.st_mode) || status.st_uid != 0 ||
         (status.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
         char mode[8];
-        std::snprintf(mode, sizeof mode, "%04o", file ? status.st_mode & 07777 : 0777);
+        // At most 4 octal digits and the NUL: it cannot be cut short.
+        (void)std::snprintf(mode, sizeof mode, "%04o", file ? status.st_mode & 07777 : 0777);
         const std::string what =
             !file ? "is a symbolic link"
                   : "is " + std::string(S_ISREG(status.st_mode) ? "a file" : "not a regular file") +
