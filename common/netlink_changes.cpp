@@ -39,7 +39,10 @@ int note_acknowledgement(nl_msg*, void* state) {
 // echo for the next request to trip on. Returns the index of the link the kernel echoed (0
 // when it echoed none), or libnl's error.
 int send_for_echo(const socket& socket, nl_msg* message, echo& answer) {
-    nl_cb* callbacks = nl_cb_clone(nl_socket_get_cb(socket.get()));
+    // nl_socket_get_cb() takes a reference to the socket's callbacks: given back once cloned.
+    nl_cb* socket_callbacks = nl_socket_get_cb(socket.get());
+    nl_cb* callbacks = nl_cb_clone(socket_callbacks);
+    nl_cb_put(socket_callbacks);
     if (callbacks == nullptr) {
         nlmsg_free(message);
         return -NLE_NOMEM;
