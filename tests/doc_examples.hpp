@@ -30,7 +30,9 @@ std::vector<example> examples_in(const std::string& markdown, const std::string&
 bool line_matches(std::string_view expected, std::string_view actual);
 
 // Why `output` is not what `expected` shows, or nullopt when it is. Trailing spaces are
-// ignored; every line, blank ones included, must match.
+// ignored; every line, blank ones included, must match. Where `expected` holds --trace lines of
+// two or more processes, which run at once, each process's lines (and the other lines) must
+// come in the order shown, in whatever order the processes' lines interleave.
 std::optional<std::string> mismatch(const std::vector<std::string>& expected,
                                     const std::string& output);
 

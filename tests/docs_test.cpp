@@ -81,6 +81,26 @@ TEST(DocMatcher, PlaceholderStandsForAnyTextWithinALine) {
     EXPECT_TRUE(mismatch({"one", "two"}, "one\n"));
 }
 
+TEST(DocMatcher, TraceLinesOfTwoProcessesMayInterleaveButEachKeepsItsOrder) {
+    const std::vector<std::string> shown = {"<…> runtime <…> clone() = <…>",
+                                            "<…> runtime <…> write(go_ahead)",
+                                            "<…> container <…>/1 setsid() = 1", "ns-process"};
+    EXPECT_FALSE(mismatch(shown,
+                          "  0.1 runtime  7 clone() = 8\n  0.2 runtime  7 write(go_ahead)\n"
+                          "  0.3 container  8/1 setsid() = 1\nns-process\n"));
+    EXPECT_FALSE(mismatch(shown,
+                          "  0.1 runtime  7 clone() = 8\n  0.3 container  8/1 setsid() = 1\n"
+                          "  0.2 runtime  7 write(go_ahead)\nns-process\n"));
+    EXPECT_TRUE(mismatch(shown,
+                         "  0.2 runtime  7 write(go_ahead)\n  0.1 runtime  7 clone() = 8\n"
+                         "  0.3 container  8/1 setsid() = 1\nns-process\n"));
+    EXPECT_TRUE(mismatch(shown,
+                         "  0.1 runtime  7 clone() = 8\n  0.2 runtime  7 write(go_ahead)\n"
+                         "  0.3 container  8/1 setsid() = 1\n"));
+    // One process only: strictly in order, as any other output.
+    EXPECT_TRUE(mismatch({"<…> runtime <…> a", "x"}, "x\n  0.1 runtime 7 a\n"));
+}
+
 TEST(DocMatcher, ExtractsCommandsAndOutputWithLineNumbers) {
     const std::string doc =
         "# t\n```sh\n$ not tested\n```\n```console\n$ echo a \\\n  b\na b\n$ true\n```\n";
