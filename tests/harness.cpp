@@ -1,9 +1,9 @@
 #include "harness.hpp"
 
+#include <linux/close_range.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
-#include <linux/close_range.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -330,33 +330,41 @@ installation::installation() {
     std::string pattern = "/tmp/ns-process-test.XXXXXX";
     if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp " + pattern);
     dir_ = pattern;
-    fs::permissions(dir_, fs::perms(0755));
-    fs::copy(NSP_BIN_DIR, dir_ / "bin", fs::copy_options::recursive);
-    // tiocsti (what a hostile container types into its terminal) goes with every copy: in
-    // the rootfs copies for steps 4-5, beside the binaries for the steps that see the host's.
-    for (const char* name : {"rootfs", "rootfs-rootless", "rootfs-of-host-root"}) {
-        fs::copy(NSP_ROOTFS_DIR, dir_ / name,
-                 fs::copy_options::recursive | fs::copy_options::copy_symlinks);
-        fs::copy(NSP_TIOCSTI, dir_ / name / "bin" / "tiocsti");
+    // A copy that cannot be completed is removed: the destructor of an object whose
+    // constructor threw never runs.
+    try {
+        fs::permissions(dir_, fs::perms(0755));
+        fs::copy(NSP_BIN_DIR, dir_ / "bin", fs::copy_options::recursive);
+        // tiocsti (what a hostile container types into its terminal) goes with every copy: in
+        // the rootfs copies for steps 4-5, beside the binaries for the steps that see the host's.
+        for (const char* name : {"rootfs", "rootfs-rootless", "rootfs-of-host-root"}) {
+            fs::copy(NSP_ROOTFS_DIR, dir_ / name,
+                     fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+            fs::copy(NSP_TIOCSTI, dir_ / name / "bin" / "tiocsti");
+        }
+        fs::copy(NSP_TIOCSTI, dir_ / "bin" / "tiocsti");
+        // Each kind of run gets a tree whose owner is its container's root: as the build does
+        // when root builds, a tree handed to the containers root runs; and one that the rootless
+        // uid owns, as a tree built by that user would be.
+        if (running_as_root()) {
+            const result handed = run(bin("own-rootfs"), {rootfs()});
+            if (handed.exit_status != 0)
+                throw std::runtime_error("own-rootfs " + rootfs() + ": " + handed.err);
+            const result given = sh("chown -hR 65534:65534 " + rootfs(as::rootless));
+            if (given.exit_status != 0) throw std::runtime_error("chown: " + given.err);
+        }
+        const fs::path netsetgo = dir_ / "bin" / "netsetgo";
+        // What an administrator does to let users run step05 rootless.
+        if (running_as_root() && fs::exists(netsetgo)) {
+            if (chown(netsetgo.c_str(), 0, 0) != 0 || chmod(netsetgo.c_str(), 04755) != 0)
+                throw std::runtime_error("make " + netsetgo.string() + " setuid root");
+        }
+        write_netsetgo_guard(dir_ / "guard" / "netsetgo", netsetgo);
+    } catch (...) {
+        std::error_code ignored;
+        fs::remove_all(dir_, ignored);
+        throw;
     }
-    fs::copy(NSP_TIOCSTI, dir_ / "bin" / "tiocsti");
-    // Each kind of run gets a tree whose owner is its container's root: as the build does
-    // when root builds, a tree handed to the containers root runs; and one that the rootless
-    // uid owns, as a tree built by that user would be.
-    if (running_as_root()) {
-        const result handed = run(bin("own-rootfs"), {rootfs()});
-        if (handed.exit_status != 0)
-            throw std::runtime_error("own-rootfs " + rootfs() + ": " + handed.err);
-        const result given = sh("chown -hR 65534:65534 " + rootfs(as::rootless));
-        if (given.exit_status != 0) throw std::runtime_error("chown: " + given.err);
-    }
-    const fs::path netsetgo = dir_ / "bin" / "netsetgo";
-    // What an administrator does to let users run step05 rootless.
-    if (running_as_root() && fs::exists(netsetgo)) {
-        if (chown(netsetgo.c_str(), 0, 0) != 0 || chmod(netsetgo.c_str(), 04755) != 0)
-            throw std::runtime_error("make " + netsetgo.string() + " setuid root");
-    }
-    write_netsetgo_guard(dir_ / "guard" / "netsetgo", netsetgo);
 }
 
 installation::~installation() {

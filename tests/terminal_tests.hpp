@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <chrono>
 #include <filesystem>
@@ -205,7 +206,10 @@ TEST_P(OnATerminal, TheContainerCannotTypeIntoItsUsersShell) {
     if (read_file("/proc/sys/dev/tty/legacy_tiocsti") == "0\n")
         GTEST_SKIP() << "dev.tty.legacy_tiocsti is 0: this kernel refuses TIOCSTI to everyone "
                         "but CAP_SYS_ADMIN, so the attack cannot be shown here";
-    const std::string marker = "/tmp/nsp-typed" + cat_marker.substr(cat_marker.rfind('/'));
+    // A file right in /tmp, which exists (the test's name holds a '/'): a marker in a missing
+    // directory could never be made, and the test would pass whatever the container typed.
+    std::string marker = "/tmp" + cat_marker + "-typed";
+    std::replace(marker.begin() + 5, marker.end(), '/', '-');
     const std::string tiocsti = this_step.needs_rootfs ? "/bin/tiocsti" : copy->bin("tiocsti");
     terminal screen("/bin/bash", {"--norc", "--noprofile", "-i"}, options());
     screen.type("unset HISTFILE; PS1='host''$ '\n");
