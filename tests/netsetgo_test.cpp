@@ -196,6 +196,13 @@ class NetsetgoAbuse : public ::testing::Test {
                "  while [ \"$(readlink /proc/$!/ns/net)\" = \"$(readlink /proc/self/ns/net)\" ]; "
                "do\n"
                "    sleep 0.01; done\n"
+               "}\n"
+               // traced PID [CALLER...]: netsetgo --trace for PID in the background, its pid in
+               // $helper and its trace line by line on fd 5.
+               "traced() {\n"
+               "  target=$1; shift; fifo=/tmp/nsp-trace-$$; mkfifo $fifo\n"
+               "  \"$@\" $NSG --trace --pid $target 2>$fifo & helper=$!\n"
+               "  exec 5<$fifo; rm $fifo\n"
                "}\n";
     }
     // Runs `calls` (one netsetgo call per line) in a fresh network namespace, between two
@@ -602,9 +609,7 @@ TEST_F(NetsetgoAbuse, AKilledRunLeavesNothingHalfMadeThatCarriesFrames) {
         "while [ -z \"$finished\" ] && [ $k -lt 200 ]; do\n"
         "  ip link del brg0 2>/dev/null\n"
         "  container c $AS_U1\n"
-        "  fifo=/tmp/nsp-kill-$$; mkfifo $fifo\n"
-        "  $AS_U1 $NSG --trace --pid $c 2>$fifo & helper=$!\n"
-        "  exec 5<$fifo; rm $fifo\n"
+        "  traced $c $AS_U1\n"
         "  i=0; while [ $i -lt $k ] && read -r line <&5; do i=$((i+1)); done\n"
         "  kill -9 $helper 2>/dev/null; wait $helper; killed=$?\n"
         "  cat <&5 >/dev/null; exec 5<&-\n"
@@ -633,9 +638,7 @@ TEST_F(NetsetgoAbuse, AUserCannotMakeTheirNetsetgoActOnAnothersLink) {
         "for round in 1 2 3 4 5 6 7 8 9 10; do\n"
         "  ip link del brg0 2>/dev/null\n"
         "  container attacker $AS_U1; container victim $AS_U2\n"
-        "  fifo=/tmp/nsp-trace-$$; mkfifo $fifo\n"
-        "  $AS_U1 $NSG --trace --pid $attacker 2>$fifo & helper=$!\n"
-        "  exec 5<$fifo; rm $fifo\n"
+        "  traced $attacker $AS_U1\n"
         "  while read -r line <&5; do case $line in *'RTM_NEWLINK veth-2 type veth'*) "
         "kill -STOP $helper; break;; esac; done\n"
         "  if [ -e /proc/$helper ] && ! grep -q '^State:.Z' /proc/$helper/status; then\n"
