@@ -2,11 +2,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <linux/openat2.h>
 #include <sys/fsuid.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -27,7 +25,6 @@ namespace {
 // Beyond the article, defined below init_from_child (and in rootfs_mounts.cpp).
 mount::target_fd open_again(const tree& new_root, const std::string& real_path, dev_t device,
                             ino_t inode);
-void keep_the_mounts();
 
 }  // namespace
 
@@ -55,7 +52,10 @@ void init_from_child(const tree& new_root) {
             [] { return R"(umount2(".", MNT_DETACH))"; });
     checked(::chdir("/"), "chdir /", [] { return R"(chdir("/"))"; });
     hints::command_runs_in_a_rootfs();
-    keep_the_mounts();
+    // Root inside keeps CAP_SYS_ADMIN over its own namespaces, so chapter 1's hostname and
+    // chapter 3's mounts still work. What it can unmount of ours shows only its own tree: the
+    // kernel locks the root we pivoted into, as it locks every mount we inherited (chapter 6,
+    // section 5).
 }
 
 namespace {
@@ -87,16 +87,6 @@ mount::target_fd open_again(const tree& new_root, const std::string& real_path, 
     if (::fstat(opened.fd.get(), &status) != 0) throw_errno("stat rootfs " + new_root.path());
     if (status.st_dev != device || status.st_ino != inode) throw replaced();
     return opened;
-}
-
-// Beyond the article: what the runtime mounted stays as it is. Without CAP_SYS_ADMIN, root
-// inside can neither unmount /tmp (showing the rootfs's own tmp, shared with every container
-// on the tree) nor /dev, nor mount anything else; Docker's default capabilities leave it out
-// too. The bounding set limits what the command gets at execve: root inside keeps every other
-// capability (chapter 6 says why not a nested user namespace instead).
-void keep_the_mounts() {
-    checked(::prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0), "drop CAP_SYS_ADMIN",
-            [] { return "prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN)"; });
 }
 
 // Whether the directory open as `fd` has an entry besides "." and "..". One getdents64(2)

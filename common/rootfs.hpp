@@ -43,8 +43,9 @@ class tree {
 // Child side, in new mount and PID namespaces: makes mounts private, binds `new_root` onto
 // itself, mounts proc, a minimal /dev and a /tmp of its own inside it, makes it the root with
 // pivot_root(2) and detaches the old root, so nothing of the host's tree stays reachable.
-// The container's root then cannot unmount what was mounted for it. Leaves the tree on the
-// host unchanged. Throws nsp::error or std::runtime_error (refused).
+// Root inside may unmount /proc, /dev or /tmp, which shows the tree's own directories, never
+// the host's; the kernel locks the root itself. Leaves the tree on the host unchanged. Throws
+// nsp::error or std::runtime_error (refused).
 void init_from_child(const tree& new_root);
 
 }  // namespace nsp::rootfs

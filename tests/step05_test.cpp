@@ -60,6 +60,15 @@ TEST_P(Step05, HostnameIsNsProcess) {
     EXPECT_EQ(r.out, "ns-process\n");
 }
 
+// Chapter 1's hostname and chapter 3's tmpfs, as the learner types them (issue 28).
+TEST_P(Step05, RootInsideSetsItsHostnameAndMountsATmpfs) {
+    const result r = in_fresh_network(
+        "echo 'hostname x && hostname; mount -t tmpfs n /tmp && echo mounted; id -u' | $STEP");
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_EQ(r.err, "");
+    EXPECT_EQ(r.out, "x\nmounted\n0\n");
+}
+
 TEST_P(Step05, LoopbackIsUpAndTheDefaultRouteGoesViaTheBridge) {
     const result r = in_fresh_network("echo 'ip link show lo; ip route' | $STEP");
     ASSERT_EQ(r.exit_status, 0) << r.err;
@@ -266,7 +275,8 @@ TEST(Step05SetUp, ASignalDuringSetUpEndsItAsTheCommandWouldEnd) {
         "/bin/sh",
         {"-c", "printf '#!/bin/sh\\nsleep 2\\n' >" + helper + " && chmod 755 " + helper + " && " +
                    copy->bin("step05_network") + " --rootfs " + copy->rootfs() + " --netsetgo " +
-                   helper + " /bin/echo started & sleep 0.5; kill -TERM $!; wait $!; echo status=$?; rm " +
+                   helper +
+                   " /bin/echo started & sleep 0.5; kill -TERM $!; wait $!; echo status=$?; rm " +
                    helper},
         {.own_network_namespace = true});
     EXPECT_EQ(r.out, "status=143\n");
