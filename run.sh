@@ -1,6 +1,6 @@
 #!/bin/sh
 # One entry point for learners and CI:
-#   ./run.sh demo      install what is missing, build, start the newest step's container
+#   ./run.sh demo      install what is missing, build the programs, start the newest step's container
 #                      (step05, inside a network namespace of its own)
 #   ./run.sh test      install what is missing, build, run every test suite (with the
 #                      mutation check of the safety tests, label `mutants`)
@@ -147,10 +147,31 @@ bench() {
     build/tests/bench/nsp_bench "$@"
 }
 
+# A checkout copied (cp -a) or moved brings along a build directory whose CMake cache names
+# the old place: CMake refuses it ("The current CMakeCache.txt directory ... is different"),
+# and its objects were built from the old sources. So when build dir $1 was configured for
+# another checkout, it is emptied but for its rootfs (which the build makes again) and the
+# fuzzers' findings, and configured afresh, and one line says so.
+configured_here() {
+    cache=$1/CMakeCache.txt
+    [ -f "$cache" ] || return 0
+    was=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$cache")
+    if [ "$was" = "$PWD" ] || [ "$was" = "$(pwd -P)" ]; then return 0; fi
+    echo "run.sh: $1/ was configured in $was (a copied or moved checkout): configuring and building it again here" >&2
+    find "$1" -mindepth 1 -maxdepth 1 ! -name rootfs ! -name fuzz-artifacts -exec rm -rf {} +
+}
+
+# What a learner runs from build/bin: the demo and own-rootfs build these (and the demo the
+# rootfs), not the tests.
+runtimes="step01_uts step02_user step03_mount step04_rootfs step05_network netsetgo own-rootfs"
+
+# Installs what is missing, configures build/ and builds the targets $@ (every one without).
 build() {
     setup
+    configured_here build
     cmake --preset default >/dev/null
-    cmake --build build -j"$(nproc)"
+    [ $# -eq 0 ] || set -- --target "$@"
+    cmake --build build -j"$(nproc)" "$@"
 }
 
 case "${1:-}" in
@@ -162,7 +183,8 @@ packages)
     ;;
 build) build ;;
 demo)
-    build
+    # shellcheck disable=SC2086 # one word per target
+    build $runtimes rootfs
     # In a network namespace of its own, so the demo's bridge never touches this machine's
     # network and disappears when the demo ends.
     echo "run.sh: starting build/bin/step05_network in a fresh network namespace;"
@@ -175,6 +197,7 @@ test)
     ;;
 sanitize)
     setup
+    configured_here build-asan
     cmake --preset asan >/dev/null
     cmake --build build-asan -j"$(nproc)"
     # Not the mutants nor the exercises: they rebuild a scratch tree without sanitizers, as
@@ -189,6 +212,7 @@ tidy)
 fuzz)
     setup
     install_missing hardening_packages
+    configured_here build-fuzz
     tests/fuzz/run-fuzz.sh "${2:-20}"
     ;;
 soak)
@@ -202,6 +226,7 @@ bench)
 clang)
     setup
     install_missing hardening_packages
+    configured_here build-clang
     cmake --preset clang >/dev/null
     cmake --build build-clang -j"$(nproc)"
     ctest --test-dir build-clang --output-on-failure -j"$(nproc)" -LE 'soak|mutants|exercises|realroot'
@@ -216,7 +241,8 @@ realroot)
     ;;
 own-rootfs)
     [ $# -eq 2 ] || { echo "usage: ./run.sh own-rootfs PATH" >&2; exit 2; }
-    build >/dev/null
+    # shellcheck disable=SC2086
+    build $runtimes >/dev/null
     build/bin/own-rootfs "$2"
     ;;
 *)
