@@ -145,10 +145,10 @@ TEST_P(Step04, MinimalDevWorks) {
 // Chapter 1's hostname and chapter 3's tmpfs still work here: root inside keeps CAP_SYS_ADMIN
 // over its own UTS and mount namespaces (chapter 6, section 5).
 TEST_P(Step04, RootInsideSetsItsHostnameAndMountsATmpfs) {
-    const result r = in_container(
-        {},
-        "hostname changed-inside && hostname; mount -t tmpfs n /tmp && echo mounted && "
-        "awk '$2 == \"/tmp\" {print $3}' /proc/mounts\n");
+    const result r =
+        in_container({},
+                     "hostname changed-inside && hostname; mount -t tmpfs n /tmp && echo mounted; "
+                     "awk '$2 == \"/tmp\" {print $3}' /proc/mounts\n");
     ASSERT_EQ(r.exit_status, 0) << r.err;
     EXPECT_EQ(r.err, "");
     EXPECT_EQ(r.out, "changed-inside\nmounted\nramfs\ntmpfs\n");
