@@ -20,11 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <grp.h>
-#include <linux/capability.h>
 #include <linux/openat2.h>
 #include <sys/fsuid.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -293,8 +291,7 @@ static int beneath(int root, const char* name) {
 
 // As nsp::rootfs::init_from_child: the rootfs opened without following a symlink and bound onto
 // itself by descriptor, proc, a ramfs /dev with six bind-mounted devices and four symlinks and a
-// shm directory, a ramfs /tmp, pivot_root(".", "."), the old root detached, CAP_SYS_ADMIN out of
-// the bounding set.
+// shm directory, a ramfs /tmp, pivot_root(".", "."), the old root detached.
 static void enter_rootfs(const char* rootfs) {
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) die("make / private");
     struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
@@ -333,7 +330,6 @@ static void enter_rootfs(const char* rootfs) {
     if (syscall(SYS_pivot_root, ".", ".") != 0) die("pivot_root");
     if (umount2(".", MNT_DETACH) != 0) die("umount2");
     if (chdir("/") != 0) die("chdir /");
-    if (prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0) != 0) die("drop CAP_SYS_ADMIN");
 }
 #endif
 
