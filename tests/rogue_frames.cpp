@@ -9,8 +9,10 @@
 //                                      MAC): gratuitous ARP for A.B.C.D from MAC, with MAC as
 //                                      sender from IFACE's MAC, and for IFACE's MAC; IPv4 from
 //                                      A.B.C.D, from MAC and from IFACE's MAC; IPv4 from IFACE's
-//                                      own address but from MAC. Each frame (9 in all) ends with
-//                                      a marker, so that `count` can find it.
+//                                      own address but from MAC, IFACE's own IPv4 in a VLAN, an
+//                                      IPv4 frame and an ARP claim cut short. Each frame (12 in
+//                                      all) ends with a marker or is a short ARP frame, so that
+//                                      `count` can find it.
 //   rogue_frames count IFACE           counts the marked frames IFACE receives: prints
 //                                      "listening" once it listens, and the count on SIGTERM
 //
@@ -45,8 +47,9 @@ namespace {
 using mac = std::array<uint8_t, ETH_ALEN>;
 
 const mac broadcast = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-// What `impersonate` puts at the end of each frame, after the ARP message or in the UDP payload.
-constexpr std::string_view marker = "rogue_frames: not my lease";
+// What `impersonate` puts at the end of each frame, after the ARP message or in the UDP payload;
+// `count` looks for its first word, all that a truncated IPv4 frame has room for.
+constexpr std::string_view marker = "rogue_frames: not my lease", signature = "rogue_frames";
 
 [[noreturn]] void fail(const std::string& what) {
     throw std::system_error(errno, std::system_category(), what);
@@ -195,11 +198,16 @@ void send_gratuitous_arp(int fd, const interface& from, const mac& source, const
     }
 }
 
-// A broadcast UDP datagram (to the discard port) from `source` at `sender`, carrying the marker.
-void send_udp(int fd, const interface& from, const mac& source, in_addr sender) {
+// A broadcast UDP datagram (to the discard port) from `source` at `sender`, carrying the marker;
+// in VLAN `vlan` when it is not 0.
+void send_udp(int fd, const interface& from, const mac& source, in_addr sender, uint16_t vlan = 0) {
     std::vector<uint8_t> frame;
     append(frame, broadcast);
     append(frame, source);
+    if (vlan != 0) {
+        append(frame, htons(ETH_P_8021Q));
+        append(frame, htons(vlan));
+    }
     append(frame, htons(ETH_P_IP));
     iphdr ip{};
     ip.version = 4;
@@ -227,19 +235,43 @@ void send_udp(int fd, const interface& from, const mac& source, in_addr sender) 
 
 // The frames that name the victim's MAC first, the claim for our own MAC last: where they get
 // through, the bridge has the victim's MAC on our port, and the host our MAC for its address.
+// A VLAN tag would take even our own address where the port's filter does not look, and so would
+// a frame that ends before its source address.
 void impersonate(int fd, const interface& from, in_addr victim, const mac& victim_mac) {
     send_gratuitous_arp(fd, from, victim_mac, victim_mac, victim, marker);
     send_gratuitous_arp(fd, from, from.address, victim_mac, victim, marker);
     send_udp(fd, from, victim_mac, victim);
     send_udp(fd, from, victim_mac, from.ipv4);
     send_udp(fd, from, from.address, victim);
+    send_udp(fd, from, from.address, from.ipv4, 5);
+    // Frames that end before the sender's address: an IPv4 header cut short, and our ARP claim
+    // cut after the sender's MAC (too short for the marker: `count` knows it by its length).
+    std::vector<uint8_t> truncated;
+    append(truncated, broadcast);
+    append(truncated, from.address);
+    append(truncated, htons(ETH_P_IP));
+    truncated.insert(truncated.end(), signature.begin(), signature.end());
+    send_frame(fd, from, truncated);
+    truncated.resize(ETH_HLEN - 2);
+    append(truncated, htons(ETH_P_ARP));
+    ether_arp arp{};
+    arp.arp_hrd = htons(ARPHRD_ETHER);
+    arp.arp_pro = htons(ETH_P_IP);
+    arp.arp_hln = ETH_ALEN;
+    arp.arp_pln = 4;
+    arp.arp_op = htons(ARPOP_REPLY);
+    std::memcpy(arp.arp_sha, from.address.data(), ETH_ALEN);
+    append(truncated, arp);
+    truncated.resize(ETH_HLEN + offsetof(ether_arp, arp_spa));
+    send_frame(fd, from, truncated);
     send_gratuitous_arp(fd, from, from.address, from.address, victim, marker);
 }
 
 volatile sig_atomic_t stop = 0;
 
-// Counts the marked frames `on` receives (not those it sends) until SIGTERM. The socket wakes
-// up every 100 ms to look for the signal, which may come just before a blocking receive.
+// Counts the marked frames `on` receives (not those it sends) until SIGTERM, and the ARP frames
+// too short for an ARP message, which no honest sender makes. The socket wakes up every 100 ms
+// to look for the signal, which may come just before a blocking receive.
 size_t count_marked(int fd, const interface& on) {
     sockaddr_ll here{};
     here.sll_family = AF_PACKET;
@@ -266,9 +298,12 @@ size_t count_marked(int fd, const interface& on) {
             continue;
         }
         if (size < 0) fail("receive a frame");
+        const auto end = frame.begin() + size;
+        const bool short_arp = size < static_cast<ssize_t>(ETH_HLEN + sizeof(ether_arp)) &&
+                               from.sll_protocol == htons(ETH_P_ARP);
         if (from.sll_pkttype != PACKET_OUTGOING &&
-            std::search(frame.begin(), frame.begin() + size, marker.begin(), marker.end()) !=
-                frame.begin() + size)
+            (std::search(frame.begin(), end, signature.begin(), signature.end()) != end ||
+             short_arp))
             ++count;
     }
 }
