@@ -66,10 +66,10 @@ std::optional<link> find_link(const socket& socket, int index);
 bool create_bridge(const socket& socket, const std::string& name);
 // Creates a veth pair: `name` here, a port of `master` in device group `group`, and down; its
 // peer `peer_name`, with the MAC `peer_address`, created directly in the network namespace
-// `peer_netns_fd`. Returns the new
-// link's index, from the kernel's answer (NLM_F_ECHO; kernels before 6.2 do not answer, and
-// then it is the index of the link by that name, which must be in `group`), or nullopt if
-// `name` exists here. Throws std::system_error (EXFULL: the bridge has no free port).
+// `peer_netns_fd`. Returns the new link's index, from the kernel's answer (NLM_F_ECHO; kernels
+// before 6.2 do not answer, and then it is the index of the link by that name, which must be in
+// `group`), or nullopt if `name` exists here. Throws std::system_error (EXFULL: the bridge has no
+// free port).
 std::optional<int> create_veth_pair(const socket& socket, const std::string& name, int master,
                                     uint32_t group, const std::string& peer_name,
                                     const mac_address& peer_address, int peer_netns_fd);

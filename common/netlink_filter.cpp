@@ -37,13 +37,14 @@ message_ptr tc_request(int type, int index, uint32_t parent, uint32_t handle, ui
     return message;
 }
 
-void send(const socket& socket, message_ptr message, int index, const std::string& what,
-          const std::string& traced_as) {
+// Sends `message` for link `index`; on failure, says it could not `what` (and the link's name).
+template <class Describe>
+void send(const socket& socket, message_ptr message, int index, const char* what,
+          Describe&& describe) {
     const int error = nl_send_sync(socket.get(), message.release());
-    traced(error, [&] { return traced_as; });
+    traced(error, describe);
     if (error < 0)
-        throw_error(socket.errno_for(error), what + " of " + name_of(index),
-                    hints::netsetgo_needs_root);
+        throw_error(socket.errno_for(error), what + name_of(index), hints::filtering_a_port);
 }
 
 }  // namespace
@@ -51,7 +52,8 @@ void send(const socket& socket, message_ptr message, int index, const std::strin
 void filter_ingress(const socket& socket, int index, std::span<const sock_filter> program) {
     socket.start_request();
     send(socket, tc_request(RTM_NEWQDISC, index, TC_H_INGRESS, ingress_handle, 0, "ingress"), index,
-         "add the ingress qdisc", "RTM_NEWQDISC dev " + name_of(index) + " ingress");
+         "add an ingress qdisc to ",
+         [&] { return "RTM_NEWQDISC dev " + name_of(index) + " ingress"; });
 
     socket.start_request();
     // One filter, the first (priority 1), for every protocol. Classic BPF is checked and loaded
@@ -67,9 +69,10 @@ void filter_ingress(const socket& socket, int index, std::span<const sock_filter
         nla_put_u32(message.get(), TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT) < 0 ||
         nla_nest_end(message.get(), options) < 0)
         throw_error(ENOMEM, "build the filter of " + name_of(index));
-    send(socket, std::move(message), index, "filter what comes in",
-         "RTM_NEWTFILTER dev " + name_of(index) + " ingress bpf (" +
-             std::to_string(program.size()) + " instructions) direct-action");
+    send(socket, std::move(message), index, "filter what comes in on ", [&] {
+        return "RTM_NEWTFILTER dev " + name_of(index) + " ingress bpf (" +
+               std::to_string(program.size()) + " instructions) direct-action";
+    });
 }
 
 }  // namespace nsp::netlink

@@ -29,9 +29,10 @@ netlink::mac_address mac_of_lease(uint32_t address) {
 }
 
 std::vector<sock_filter> port_filter(const netlink::mac_address& mac, uint32_t address) {
+    // The MAC as the program loads it: a word, then a half-word, in host order.
     const uint32_t mac_head =
-                       static_cast<uint32_t>(mac[0]) << 24 | mac[1] << 16 | mac[2] << 8 | mac[3],
-                   mac_tail = static_cast<uint32_t>(mac[4]) << 8 | mac[5];
+        static_cast<uint32_t>(mac[0] << 24 | mac[1] << 16 | mac[2] << 8 | mac[3]);
+    const uint32_t mac_tail = static_cast<uint32_t>(mac[4] << 8 | mac[5]);
     std::vector<sock_filter> program;
     const auto load = [&](uint16_t how, uint32_t offset) {
         program.push_back(BPF_STMT(BPF_LD | how, offset));
@@ -39,8 +40,8 @@ std::vector<sock_filter> port_filter(const netlink::mac_address& mac, uint32_t a
     const auto jump = [&](uint16_t test, uint32_t value, uint8_t if_true, uint8_t if_false) {
         program.push_back(BPF_JUMP(BPF_JMP | test | BPF_K, value, if_true, if_false));
     };
-    // A VLAN tag would reach the bridge as the frame's, and the kernel takes it off before the
-    // program runs: a tagged frame is refused outright.
+    // The kernel takes a VLAN tag off before the program runs, and the bridge would pass it on
+    // with the frame: a tagged frame is refused outright.
     load(BPF_B | BPF_ABS, SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT);
     jump(BPF_JEQ, 0, next, drop);
     // The source MAC. A frame is at least an Ethernet header here (packet sockets send no
