@@ -165,4 +165,12 @@ std::string netsetgo_needs_root(int err) {
     return hint;
 }
 
+std::string filtering_a_port(int err) {
+    if (err == ENOENT)
+        return "the kernel has no ingress qdisc or no BPF classifier (CONFIG_NET_SCH_INGRESS, "
+               "CONFIG_NET_CLS_BPF), with which netsetgo binds each port to its lease; it "
+               "connects no container without them";
+    return netsetgo_needs_root(err);
+}
+
 }  // namespace nsp::hints

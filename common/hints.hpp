@@ -27,5 +27,8 @@ void command_runs_in_a_rootfs();
 std::string running_netsetgo(int err);
 // netsetgo itself was refused: EPERM/EACCES (not root, not setuid, or on a nosuid mount).
 std::string netsetgo_needs_root(int err);
+// netsetgo's filter on a port refused: ENOENT (the kernel has no ingress qdisc or no cls_bpf),
+// else as netsetgo_needs_root.
+std::string filtering_a_port(int err);
 
 }  // namespace nsp::hints

@@ -10,6 +10,7 @@
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
 
+#include <cstdio>
 #include <cstring>
 #include <memory>
 
@@ -99,6 +100,13 @@ nl_addr_ptr ipv4_address(uint32_t address, int prefix_length) {
 }
 
 }  // namespace detail
+
+std::string mac_text(const mac_address& address) {
+    char text[sizeof "00:00:00:00:00:00"];
+    std::snprintf(text, sizeof text, "%02x:%02x:%02x:%02x:%02x:%02x", address[0], address[1],
+                  address[2], address[3], address[4], address[5]);
+    return text;
+}
 
 socket::socket() : socket_(nl_socket_alloc()) {
     if (socket_ == nullptr) throw_error(ENOMEM, "allocate a netlink socket");

@@ -2,10 +2,13 @@
 // talks to the network namespace its socket was made in.
 #pragma once
 
+#include <linux/filter.h>
 #include <netlink/route/link.h>
 
+#include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -44,6 +47,11 @@ struct link {
     uint32_t group;  // the device group (IFLA_GROUP), 0 unless set
 };
 
+// An Ethernet address, in the order it goes on the wire.
+using mac_address = std::array<uint8_t, 6>;
+// As `ip link` prints it: "02:00:0a:0a:0a:02".
+std::string mac_text(const mac_address& address);
+
 // The kernel gives lo the index 1 in every network namespace (LOOPBACK_IFINDEX).
 inline constexpr int loopback_index = 1;
 
@@ -57,17 +65,23 @@ std::optional<link> find_link(const socket& socket, int index);
 // std::system_error.
 bool create_bridge(const socket& socket, const std::string& name);
 // Creates a veth pair: `name` here, a port of `master` in device group `group`, and down; its
-// peer `peer_name` created directly in the network namespace `peer_netns_fd`. Returns the new
-// link's index, from the kernel's answer (NLM_F_ECHO; kernels before 6.2 do not answer, and
-// then it is the index of the link by that name, which must be in `group`), or nullopt if
-// `name` exists here. Throws std::system_error (EXFULL: the bridge has no free port).
+// peer `peer_name`, with the MAC `peer_address`, created directly in the network namespace
+// `peer_netns_fd`. Returns the new link's index, from the kernel's answer (NLM_F_ECHO; kernels
+// before 6.2 do not answer, and then it is the index of the link by that name, which must be in
+// `group`), or nullopt if `name` exists here. Throws std::system_error (EXFULL: the bridge has no
+// free port).
 std::optional<int> create_veth_pair(const socket& socket, const std::string& name, int master,
                                     uint32_t group, const std::string& peer_name,
-                                    int peer_netns_fd);
+                                    const mac_address& peer_address, int peer_netns_fd);
 // Makes bridge port `index` isolated (IFLA_BRPORT_ISOLATED): the bridge forwards nothing
 // between two isolated ports, only between them and the bridge itself or other ports.
 // Throws std::system_error.
 void isolate_bridge_port(const socket& socket, int index);
+// Filters what link `index` receives, before anything else on this side sees it (the bridge it
+// is a port of included): an ingress qdisc with one classic BPF program (cls_bpf, direct
+// action) whose return value is the verdict, TC_ACT_OK to pass, TC_ACT_SHOT to drop. Both go
+// with the link. Throws std::system_error.
+void filter_ingress(const socket& socket, int index, std::span<const sock_filter> program);
 // Deletes link `index` (a veth's peer goes with it). Throws std::system_error.
 void delete_link(const socket& socket, int index);
 // Sets link `index` up. Throws std::system_error.

@@ -75,14 +75,17 @@ bool create_bridge(const socket& socket, const std::string& name) {
 
 std::optional<int> create_veth_pair(const socket& socket, const std::string& name, int master,
                                     uint32_t group, const std::string& peer_name,
-                                    int peer_netns_fd) {
+                                    const mac_address& peer_address, int peer_netns_fd) {
     const link_ptr veth(rtnl_link_veth_alloc());
     if (!veth) throw_error(ENOMEM, "allocate veth " + name);
     rtnl_link_set_name(veth.get(), name.c_str());
     rtnl_link_set_master(veth.get(), master);
     rtnl_link_set_group(veth.get(), group);
+    const nl_addr_ptr address(nl_addr_build(AF_LLC, peer_address.data(), peer_address.size()));
+    if (!address) throw_error(ENOMEM, "build a netlink address");
     rtnl_link* peer = rtnl_link_veth_get_peer(veth.get());
     rtnl_link_set_name(peer, peer_name.c_str());
+    rtnl_link_set_addr(peer, address.get());
     rtnl_link_set_ns_fd(peer, peer_netns_fd);
     rtnl_link_put(peer);
     nl_msg* raw = nullptr;
@@ -96,8 +99,8 @@ std::optional<int> create_veth_pair(const socket& socket, const std::string& nam
         error,
         [&] {
             return "RTM_NEWLINK " + name + " type veth master " + name_of(master) + " group " +
-                   std::to_string(group) + " peer " + peer_name + " netns " +
-                   trace::target_of(peer_netns_fd) +
+                   std::to_string(group) + " peer " + peer_name + " address " +
+                   mac_text(peer_address) + " netns " + trace::target_of(peer_netns_fd) +
                    (index != 0 ? " = index " + std::to_string(index) : "");
         },
         error == -NLE_EXIST ? "taken: try the next" : nullptr);

@@ -7,6 +7,7 @@
 #include "lease.hpp"
 #include "netlink.hpp"
 #include "netns.hpp"
+#include "port_filter.hpp"
 
 namespace nsp::netsetgo {
 
@@ -66,10 +67,13 @@ outcome configure(const net::plan& plan, const target& target, uid_t caller,
     const int bridge_index = ensure_bridge(host, plan);
     const lease taken = take_lease(host, plan, bridge_index, target, caller, limit);
     try {
-        // The host end passes nothing to other containers' ports and learns nothing, before
-        // it carries a frame.
+        // The host end passes nothing to other containers' ports, lets in only what speaks as
+        // the lease, and learns nothing, before it carries a frame.
         check_still_ours(host, taken, caller);
         netlink::isolate_bridge_port(host, taken.index);
+        netlink::filter_ingress(
+            host, taken.index,
+            port_filter(mac_of_lease(taken.address.address), taken.address.address));
         keep_ipv6_off(taken.host_veth);
         configure_container_end(plan, target, taken.address);
         check_still_ours(host, taken, caller);

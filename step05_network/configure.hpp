@@ -22,7 +22,8 @@ struct outcome {
 };
 
 // Privileged: the bridge (made if missing, IPv6 off), a leased address (lease.hpp), the host
-// end isolated from other containers' ports and without IPv6, the container end's address,
+// end isolated from other containers' ports, letting in only what speaks as the lease
+// (port_filter.hpp), and without IPv6, the container end's address,
 // default route and lo, then the host end up. A failure after the veth pair exists deletes it
 // again, if it is still ours. Throws nsp::error, std::invalid_argument ("refused ...").
 outcome configure(const net::plan& plan, const target& target, uid_t caller,

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "error.hpp"
+#include "port_filter.hpp"
 
 namespace nsp::netsetgo {
 
@@ -63,8 +64,9 @@ std::optional<int> make_veth(const netlink::socket& host, const net::plan& plan,
         // naming the peer's namespace at creation builds it there directly (~4 ms). The host
         // end is made down, in the caller's device group: until it is up, the container's
         // frames go nowhere, so a run killed before the end leaves nothing that carries them.
-        if (const auto index = netlink::create_veth_pair(host, name, bridge_index, caller,
-                                                         plan.container_veth, target.netns.get()))
+        if (const auto index = netlink::create_veth_pair(
+                host, name, bridge_index, caller, plan.container_veth,
+                mac_of_lease(plan.bridge.network() + offset), target.netns.get()))
             return index;
     } catch (const std::system_error& error) {
         if (error.code().value() != EXFULL) throw;

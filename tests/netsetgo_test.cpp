@@ -496,6 +496,46 @@ TEST_F(NetsetgoAbuse, OneUsersContainerCannotReachAnothersAtLayer2) {
         << r.err;
 }
 
+// Issue 26, finding 4: another user's container took a lease's address toward the host. B
+// sends, ten times over, everything that claims A's lease (rogue_frames impersonate: gratuitous
+// ARP for A's address with B's MAC, with A's MAC as sender and from A's MAC; IPv4 from A's
+// address, from B's and from A's MAC; IPv4 from B's own address but from A's MAC), and its own
+// IPv4 in a VLAN, which a filter that does not look at tags would read as untagged, and frames
+// that end before their sender's address, which a filter could read past. A packet
+// socket on B's host end counts what B sent; one on brg0 counts what reached the host. The host
+// keeps A's MAC for A's address, the bridge keeps A's MAC on A's port, and both still talk.
+TEST_F(NetsetgoAbuse, APortSpeaksOnlyAsItsLease) {
+    const result r = in_fresh_network(
+        "container a $AS_U1; $AS_U1 $NSG --pid $a; echo a=$?\n"
+        "container b $AS_U2; $AS_U2 $NSG --pid $b; echo b=$?\n"
+        "a_mac=$(inside $a ip -br link show veth1 | awk '{print $3}')\n"
+        "host_entry() { ip neigh show 10.10.10.2 dev brg0 | grep -o 'lladdr [0-9a-f:]*'; }\n"
+        "port_of_a() { bridge fdb show br brg0 | grep \"^$a_mac \" | grep -o 'dev [^ ]*'; }\n"
+        "inside $a $BUSYBOX ping -c 1 -W 5 10.10.10.1 >/dev/null && echo a-pings\n"
+        "[ \"$(host_entry)\" = \"lladdr $a_mac\" ] && echo host-knows-a\n"
+        "port_of_a\n"
+        "sleep 1.5\n"  // past the neighbour entry's locktime (1 s), as an attacker would wait
+        "count() { $ROGUE count $1 > /tmp/nsp-count-$1-$$ & started=\"$started $!\"\n"
+        "  until [ -s /tmp/nsp-count-$1-$$ ] || ! kill -0 $!; do sleep 0.01; done; }\n"
+        "count veth-3; at_port=$!; count brg0; at_host=$!\n"
+        "tries=10\n"
+        "for i in $(seq $tries); do\n"
+        "  inside $b $ROGUE impersonate veth1 10.10.10.2 $a_mac || echo not-sent; done\n"
+        "sleep 0.2; kill $at_port $at_host; wait $at_port $at_host\n"
+        "sent=$(tail -n 1 /tmp/nsp-count-veth-3-$$); landed=$(tail -n 1 /tmp/nsp-count-brg0-$$)\n"
+        "rm -f /tmp/nsp-count-*-$$\n"
+        "echo \"$tries tries: $sent frames left B's container, $landed reached the host\" >&2\n"
+        "echo sent=$sent landed=$landed\n"
+        "[ \"$(host_entry)\" = \"lladdr $a_mac\" ] && echo host-still-knows-a\n"
+        "port_of_a\n"
+        "inside $b $BUSYBOX ping -c 1 -W 5 10.10.10.1 >/dev/null && echo b-pings\n"
+        "inside $a $BUSYBOX ping -c 1 -W 5 10.10.10.1 >/dev/null && echo a-pings\n");
+    EXPECT_EQ(r.out,
+              "a=0\nb=0\na-pings\nhost-knows-a\ndev veth-2\n"
+              "sent=120 landed=0\nhost-still-knows-a\ndev veth-2\nb-pings\na-pings\n")
+        << r.err;
+}
+
 // Finding 3: one user took every address (and with new prefixes every port) of the bridge.
 TEST_F(NetsetgoAbuse, EachUserHoldsAtMostEightLeasesAndRootIsUnlimited) {
     const result r = in_fresh_network(
@@ -587,8 +627,8 @@ TEST_F(NetsetgoAbuse, AFullSubnetAndAFullBridgeAreNamed) {
 
 // Finding 6: a run killed half-way left brg0 down or without its address, and (with the
 // order of old) a port carrying frames before it was isolated. Whenever the caller kills it,
-// every port that is up is isolated and without IPv6, on a bridge that is up, has its
-// address and no IPv6; nothing else is up.
+// every port that is up is isolated, filtered (issue 26) and without IPv6, on a bridge that is
+// up, has its address and no IPv6; nothing else is up.
 TEST_F(NetsetgoAbuse, AKilledRunLeavesNothingHalfMadeThatCarriesFrames) {
     const result r = in_fresh_network(
         "check() {\n"
@@ -600,6 +640,7 @@ TEST_F(NetsetgoAbuse, AKilledRunLeavesNothingHalfMadeThatCarriesFrames) {
         "  for p in $ports; do\n"
         "    ip -d -o link show $p | grep -q 'isolated on' || echo $p-not-isolated\n"
         "    [ $(cat /proc/sys/net/ipv6/conf/$p/disable_ipv6) = 1 ] || echo $p-ipv6\n"
+        "    tc filter show dev $p ingress | grep -q bpf || echo $p-unfiltered\n"
         "  done\n"
         "}\n"
         // Run k is killed right after the k-th line of its trace, for k = 1, 2, ... until a
