@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "argv.hpp"
+#include "capability.hpp"
 #include "containers.hpp"
 #include "error.hpp"
 #include "process.hpp"
@@ -36,6 +37,9 @@ int enter_container(const nsp::enter::container& target, const std::vector<std::
     }
     const nsp::unique_fd root = nsp::setns::open_directory_of(target.pid, "root");
     const nsp::unique_fd cwd = nsp::setns::open_directory_of(target.pid, "cwd");
+    // What the container may ever hold: steps 4-5 leave CAP_SYS_ADMIN out, so that root inside
+    // cannot unmount what the runtime mounted (chapter 6). The command gets no more.
+    const uint64_t bounding_set = nsp::capability::bounding_set_of(target.pid);
     if (nsp::setns::has_ended(pidfd.get()))
         throw std::runtime_error("container " + std::to_string(target.pid) + " has exited");
     // The terminal of our own comes from the host's /dev/ptmx: the container's /dev has none.
@@ -51,6 +55,7 @@ int enter_container(const nsp::enter::container& target, const std::vector<std::
         [&] {
             nsp::setns::change_root(root.get(), cwd.get());
             nsp::user::become_root();
+            nsp::capability::limit_bounding_set(bounding_set);
             nsp::process::exec_command(command, {});
         },
         std::move(terminal));

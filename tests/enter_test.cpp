@@ -14,11 +14,12 @@ using namespace nsp::test;
 
 namespace {
 
-// What a process prints of where it is: the first lines compare a container's PID 1 with the
-// entered process.
+// What a process prints of where it is, and the capabilities it may ever hold: a container's
+// PID 1 and the entered process must print the same.
 const char* const view =
     "hostname; stat -c %d:%i /; id -u; id -g; "
-    "for k in user uts ipc pid mnt net; do readlink /proc/self/ns/$k; done; cat /proc/1/comm";
+    "for k in user uts ipc pid mnt net; do readlink /proc/self/ns/$k; done; cat /proc/1/comm; "
+    "grep CapBnd /proc/self/status";
 
 class Enter : public ::testing::TestWithParam<std::tuple<std::string, as>> {
   protected:
@@ -76,7 +77,7 @@ TEST_P(Enter, SeesTheContainersHostnameRootIdsAndNamespaces) {
     ASSERT_EQ(r.exit_status, 0) << r.err;
     const std::vector<std::string> container = lines_after(r.out, "container ");
     const std::vector<std::string> entered = lines_after(r.out, "entered ");
-    ASSERT_EQ(container.size(), 11u) << r.out << r.err;
+    ASSERT_EQ(container.size(), 12u) << r.out << r.err;
     EXPECT_EQ(container[0], "ns-process");
     EXPECT_EQ(entered, container) << "the entered process is not where the container is:\n"
                                   << r.out << r.err;
