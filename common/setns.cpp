@@ -1,8 +1,10 @@
 #include "setns.hpp"
 
 #include <fcntl.h>
+#include <linux/nsfs.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -71,6 +73,14 @@ bool namespace_file::is_ours() const {
     return ::fstat(fd_.get(), &theirs) == 0 &&
            ::fstatat(own_namespaces(), kind_.c_str(), &own, 0) == 0 &&
            theirs.st_ino == own.st_ino && theirs.st_dev == own.st_dev;
+}
+
+bool namespace_file::is_owned_by(const namespace_file& user) const {
+    const unique_fd owner(::ioctl(fd_.get(), NS_GET_USERNS));
+    struct stat theirs {
+    }, owners{};
+    return owner && ::fstat(owner.get(), &owners) == 0 && ::fstat(user.fd(), &theirs) == 0 &&
+           owners.st_ino == theirs.st_ino && owners.st_dev == theirs.st_dev;
 }
 
 void join(const namespace_file& ns) {

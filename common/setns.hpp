@@ -25,6 +25,10 @@ class namespace_file {
     // True when it is the namespace we are in already: setns(2) into one's own user namespace
     // is refused (EINVAL), and joining any other of one's own is a no-op.
     bool is_ours() const;
+    // True when user namespace `user` owns it (ioctl NS_GET_USERNS): joining it then takes
+    // CAP_SYS_ADMIN there. A container that a step started in a network namespace made
+    // beforehand (`unshare --net`) has one its user namespace does not own.
+    bool is_owned_by(const namespace_file& user) const;
 
   private:
     namespace_file(std::string kind, unique_fd fd) : kind_(std::move(kind)), fd_(std::move(fd)) {}

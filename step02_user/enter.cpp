@@ -20,21 +20,28 @@
 
 namespace {
 
-// The container's namespaces in the order we join them. The user namespace first: owning it,
-// its owner gets every capability there by joining, and each other join needs CAP_SYS_ADMIN in
-// the user namespace that owns that namespace. The mount namespace last, as nsenter(1) does:
-// it changes what paths, /proc among them, mean.
-constexpr const char* join_order[] = {"user", "cgroup", "ipc", "uts", "net", "pid", "mnt"};
+// The container's namespaces in the order we join them, once its user namespace is joined:
+// the mount namespace last, as nsenter(1) does, as it changes what paths, /proc among them, mean.
+constexpr const char* kinds[] = {"cgroup", "ipc", "uts", "net", "pid", "mnt"};
 
 int enter_container(const nsp::enter::container& target, const std::vector<std::string>& command) {
     // From here on the pid cannot come to name another process unnoticed.
     const nsp::unique_fd pidfd = nsp::setns::open_pidfd(target.pid);
-    // Everything is opened from the host's side before the first join.
-    std::vector<nsp::setns::namespace_file> joins;
-    for (const char* kind : join_order) {
+    // Everything is opened from the host's side before the first join. Joining a namespace
+    // takes CAP_SYS_ADMIN in the user namespace that owns it, and joining the container's user
+    // namespace gives its owner every capability there: so that one first, then those it owns.
+    // Those it does not own (a network namespace the step was started in) only root may join,
+    // with its capabilities on the host: before it leaves them for the container's.
+    nsp::setns::namespace_file user = nsp::setns::namespace_file::open(target.pid, "user");
+    std::vector<nsp::setns::namespace_file> joins, owned;
+    for (const char* kind : kinds) {
         nsp::setns::namespace_file ns = nsp::setns::namespace_file::open(target.pid, kind);
-        if (!ns.is_ours()) joins.push_back(std::move(ns));  // step 2 shares our mount namespace
+        if (ns.is_ours()) continue;  // step 2 shares our mount namespace
+        (ns.is_owned_by(user) ? owned : joins).push_back(std::move(ns));
     }
+    if (!user.is_ours()) joins.push_back(std::move(user));
+    for (nsp::setns::namespace_file& ns : owned)
+        joins.push_back(std::move(ns));
     const nsp::unique_fd root = nsp::setns::open_directory_of(target.pid, "root");
     const nsp::unique_fd cwd = nsp::setns::open_directory_of(target.pid, "cwd");
     // What the container may ever hold: steps 4-5 leave CAP_SYS_ADMIN out, so that root inside

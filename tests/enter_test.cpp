@@ -53,7 +53,7 @@ class Enter : public ::testing::TestWithParam<std::tuple<std::string, as>> {
                        "  RT=$!\n"
                        "  while read -r line <&3 && [ \"$line\" != started ]; do "
                        "echo \"container $line\"; done\n"
-                       "  C=$(cat /proc/$RT/task/$RT/children)\n"
+                       "  read -r C _ </proc/$RT/task/$RT/children\n"
                        "}\n" +
                        body},
             {.own_network_namespace = true, .timeout = std::chrono::seconds(120)});
@@ -118,6 +118,23 @@ TEST_P(Enter, Step05SeesVeth1sAddress) {
         "release\n");
     ASSERT_EQ(r.exit_status, 0) << r.err;
     EXPECT_NE(r.out.find("inet 10.10.10.2/24"), std::string::npos) << r.out << r.err;
+}
+
+// A step started in a network namespace made for it (as the chapters start step 5's) has one
+// its user namespace does not own: root joins it before leaving its host capabilities behind.
+TEST_P(Enter, JoinsTheNetworkNamespaceTheStepWasStartedIn) {
+    if (who() != as::root) GTEST_SKIP() << "only root may join a network namespace root made";
+    const result r = script(
+        "STEP=\"unshare --net $STEP\"; start c$$ 'true'\n"
+        "readlink /proc/$C/ns/net\n"
+        "$ENTER c$$ readlink /proc/self/ns/net 3>&- 4>&-\n"
+        "readlink /proc/self/ns/net\n"
+        "release\n");
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    const std::vector<std::string> lines = lines_of(r.out);
+    ASSERT_EQ(lines.size(), 3u) << r.out << r.err;
+    EXPECT_EQ(lines[1], lines[0]) << "not in the container's network namespace";
+    EXPECT_NE(lines[2], lines[0]) << "the step did not run in a network namespace of its own";
 }
 
 TEST_P(Enter, ExitStatusIsTheCommandsOwn) {
@@ -225,7 +242,7 @@ TEST(EnterAsAnotherUser, IsRefusedWithTheOwnerAndTheRule) {
                         as_uid(owner) + copy->bin("step03_mount") +
                         " --name u$$ /bin/sh -c 'echo started; read line' </proc/$$/fd/4 >&3 3>&- "
                         "4>&- &\n"
-                        "RT=$!; read -r line <&3; C=$(cat /proc/$RT/task/$RT/children)\n" +
+                        "RT=$!; read -r line <&3; read -r C _ </proc/$RT/task/$RT/children\n" +
                         as_uid(other) + copy->bin("enter") + " u$$ id 3>&- 4>&-; echo status $?\n" +
                         as_uid(other) + copy->bin("enter") + " $C id 3>&- 4>&-; echo status $?\n" +
                         as_uid(other) + copy->bin("enter") + " 3>&- 4>&- | grep -c u$$\n" +
