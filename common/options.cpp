@@ -88,6 +88,7 @@ options command_line::parse(int argc, const char* const argv[]) const {
 step_arguments arguments_of_a_step(const std::vector<std::string>& argv) {
     const std::string none;
     std::vector<const char*> words;
+    words.reserve(argv.size());
     for (const std::string& word : argv)
         words.push_back(word.c_str());
     const parsed_argv given =

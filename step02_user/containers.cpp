@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -25,6 +26,13 @@ struct process_stat {
     unsigned long long start_ticks = 0;  // since boot
 };
 
+// A pid spelled in decimal, or 0 when `text` is not one.
+pid_t pid_in(std::string_view text) {
+    pid_t pid = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), pid);
+    return error == std::errc() && end == text.data() + text.size() ? pid : 0;
+}
+
 std::optional<process_stat> stat_of(pid_t pid) {
     const std::string path = "/proc/" + std::to_string(pid) + "/stat";
     const std::optional<std::string> text = text_file::read(path.c_str(), 4096);
@@ -36,8 +44,7 @@ std::optional<process_stat> stat_of(pid_t pid) {
     const std::vector<std::string_view> fields =
         text_file::words_of(std::string_view(*text).substr(close + 1));
     if (fields.size() < 20) return std::nullopt;
-    return process_stat{pid, static_cast<pid_t>(std::atoi(std::string(fields[1]).c_str())),
-                        text->substr(open + 1, close - open - 1),
+    return process_stat{pid, pid_in(fields[1]), text->substr(open + 1, close - open - 1),
                         std::strtoull(std::string(fields[19]).c_str(), nullptr, 10)};
 }
 
@@ -132,11 +139,11 @@ std::vector<container> running_containers() {
     for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
         const std::string name = entry.path().filename().string();
         if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-        if (auto stat = stat_of(std::atoi(name.c_str()))) processes[stat->pid] = std::move(*stat);
+        if (auto stat = stat_of(pid_in(name))) processes[stat->pid] = std::move(*stat);
     }
     if (error) throw_error(error.value(), "list /proc");
     const double now = seconds_since_boot();
-    const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+    const auto ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
     std::vector<container> found;
     for (const auto& [pid, runtime] : processes) {
         if (!is_a_step(runtime.comm)) continue;
@@ -185,8 +192,7 @@ container find(std::string_view pid_or_name) {
         if (by_pid ? std::to_string(c.pid) == pid_or_name : c.name == pid_or_name)
             named.push_back(c);
     if (named.empty() && by_pid) {
-        const std::optional<process_stat> stat =
-            stat_of(std::atoi(std::string(pid_or_name).c_str()));
+        const std::optional<process_stat> stat = stat_of(pid_in(pid_or_name));
         if (!stat)
             throw std::runtime_error("no process " + std::string(pid_or_name) +
                                      ": the container has exited (run enter to list the running "
