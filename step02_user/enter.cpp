@@ -37,6 +37,12 @@ int enter_container(const nsp::enter::container& target, const std::vector<std::
     for (const char* kind : kinds) {
         nsp::setns::namespace_file ns = nsp::setns::namespace_file::open(target.pid, kind);
         if (ns.is_ours()) continue;  // step 2 shares our mount namespace
+        if (!ns.is_owned_by(user) && ::geteuid() != 0)
+            throw std::runtime_error(
+                "container " + std::to_string(target.pid) + "'s " + ns.kind() +
+                " namespace is not its own: the step was started in one that another user "
+                "namespace owns (unshare --" +
+                ns.kind() + " as root, say), and only root may join it");
         (ns.is_owned_by(user) ? owned : joins).push_back(std::move(ns));
     }
     if (!user.is_ours()) joins.push_back(std::move(user));

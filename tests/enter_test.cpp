@@ -1,10 +1,13 @@
-// enter: a second process in a running container of steps 2-5, with setns(2). Each test is a
-// shell script run as root in a network namespace of its own (unshare --net), so step05's
-// bridge never touches the host's network; the containers and enter run as the parameter
-// says (root, or uid 65534 with the setuid netsetgo). Containers hold on a fifo the script
-// keeps open, as step05_test's do: blocking reads, no sleeps.
+// enter: a second process in a running container of steps 2-5, with setns(2). Each test but
+// the terminal's is a shell script run as root in a network namespace of its own (unshare --net),
+// so step05's bridge never touches the host's network; the containers and enter run as the
+// parameter says (root, or uid 65534 with the setuid netsetgo). Containers hold on a fifo the
+// script keeps open, as step05_test's do: blocking reads, no sleeps.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <string>
 #include <tuple>
 
@@ -211,6 +214,39 @@ TEST_P(Enter, AnExitedContainerAndAProcessThatIsNoneGiveTheirErrors) {
         errors[2].ends_with(" (sh) is not a container: enter joins the PID 1 that a step "
                             "started (run enter to list them)"))
         << errors[2];
+}
+
+// On a terminal the entered shell gets one of its own, as the steps' containers do, and what it
+// pushes there (ioctl TIOCSTI, CVE-2017-5226) stays in it: the user's shell never runs it.
+TEST_P(Enter, OnATerminalTheEnteredShellCannotTypeIntoItsUsersShell) {
+    if (read_file("/proc/sys/dev/tty/legacy_tiocsti") == "0\n")
+        GTEST_SKIP() << "dev.tty.legacy_tiocsti is 0: this kernel refuses TIOCSTI to everyone "
+                        "but CAP_SYS_ADMIN, so the attack cannot be shown here";
+    const std::string name = "t" + std::to_string(::getpid());
+    std::vector<std::string> args;
+    if (step_name() >= "step04") args = {"--rootfs", copy->rootfs(who())};
+    args.insert(args.end(), {"--name", name, "/bin/sh", "-c", "echo started; exec sleep 600"});
+    // Step 5 makes a network of its own, in a network namespace the test made.
+    running container(copy->bin(step_name()), args,
+                      {.user = who(), .own_network_namespace = step_name() == "step05_network"});
+    ASSERT_EQ(container.read_line(), "started");
+    const std::string marker = "/tmp/nsp-enter-typed-" + name;
+    const std::string tiocsti = step_name() >= "step04" ? "/bin/tiocsti" : copy->bin("tiocsti");
+    terminal screen("/bin/bash", {"--norc", "--noprofile", "-i"}, {.user = who()});
+    screen.type("unset HISTFILE; PS1='host''$ '\n");
+    ASSERT_TRUE(screen.wait_for("host$ ")) << screen.screen();
+    screen.type(copy->bin("enter") + " " + name + " " + tiocsti + " 'touch " + marker + "'\n");
+    ASSERT_TRUE(screen.wait_for("pushed ")) << screen.screen();
+    ASSERT_TRUE(screen.wait_for("host$ ")) << screen.screen();
+    // Whatever was pushed into the user's terminal is read before this line.
+    screen.type("echo checked\n");
+    EXPECT_TRUE(screen.wait_for("checked\r\n")) << screen.screen();
+    screen.type("exit\n");
+    screen.finish();
+    EXPECT_FALSE(std::filesystem::exists(marker))
+        << "the user's shell ran what the entered process typed:\n"
+        << screen.screen();
+    std::filesystem::remove(marker);
 }
 
 std::string case_name(const ::testing::TestParamInfo<std::tuple<std::string, as>>& info) {
