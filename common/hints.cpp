@@ -173,4 +173,13 @@ std::string filtering_a_port(int err) {
     return netsetgo_needs_root(err);
 }
 
+std::string entering_a_container(int err) {
+    if (err == EACCES || err == EPERM)
+        return "only the container's owner, or root, may enter it: /proc/PID/ns/* opens only "
+               "for who may ptrace the process, and setns(2) needs CAP_SYS_ADMIN in the user "
+               "namespace that owns the namespace, which its owner gets by joining it first";
+    if (err == ENOENT || err == ESRCH) return "the container has exited (run enter to list them)";
+    return "";
+}
+
 }  // namespace nsp::hints

@@ -25,6 +25,9 @@ std::string executing_the_command(int err);
 void command_runs_in_a_rootfs();
 // The network helper cannot be run: ENOENT (not built or not installed).
 std::string running_netsetgo(int err);
+// Opening or joining a running container's namespaces refused: EACCES/EPERM (another user's
+// container), ENOENT/ESRCH (it has exited).
+std::string entering_a_container(int err);
 // netsetgo itself was refused: EPERM/EACCES (not root, not setuid, or on a nosuid mount).
 std::string netsetgo_needs_root(int err);
 // netsetgo's filter on a port refused: ENOENT (the kernel has no ingress qdisc or no cls_bpf),

@@ -18,7 +18,20 @@ struct options {
     std::string rootfs;                    // step04+: the new root filesystem
     std::string netsetgo;                  // step05: the network helper
     std::vector<std::string> environment;  // --env NAME=VALUE, in order
+    std::string name;                      // --name: what `enter` finds the container by
 };
+
+// What `enter` reads back from a running step's command line (/proc/PID/cmdline): the --name
+// and --rootfs it was given, empty when not. Every step's options are a subset of the ones
+// read here, so any step's arguments parse. Throws std::invalid_argument.
+struct step_arguments {
+    std::string name, rootfs;
+};
+step_arguments arguments_of_a_step(const std::vector<std::string>& argv);
+
+// Throws std::invalid_argument unless `name` can be a container's --name: 1 to 32 letters,
+// digits, '.', '_' or '-', starting with a letter (so that it never reads as a pid).
+void check_container_name(std::string_view name);
 
 class command_line {
   public:

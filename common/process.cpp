@@ -142,22 +142,25 @@ child_failure failure_of(const std::exception& error) {
 }
 
 child child::clone(int flags, std::function<void()> init) {
+    return clone(flags, std::move(init), terminal::pty::for_the_container());
+}
+
+child child::clone(int flags, std::function<void()> init, std::optional<terminal::pty> terminal) {
     signals::reset_inherited();
     error_pipe errors;
-    std::optional<terminal::pty> terminal = terminal::pty::for_the_container();
     // Close-on-exec, like every pidfd: the command never sees it.
     const unique_fd self(static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0)));
     child_start start{&init, &errors, terminal ? &*terminal : nullptr, self.get()};
     int pidfd = -1;
     // CLONE_PIDFD: a descriptor of the child from the start, which nothing can make name
     // another process (the kernel writes it into `pidfd`).
-    const auto pid = static_cast<pid_t>(
-        checked(::clone(child_main, child_stack + sizeof child_stack, flags | CLONE_PIDFD | SIGCHLD,
-                        &start, &pidfd),
-                "clone a child with " + clone_flag_names(flags),
-                (flags & CLONE_NEWUSER) != 0 ? hints::creating_a_user_namespace
-                                             : hints::creating_namespaces,
-                [&] { return "clone(" + clone_flag_names(flags) + "|SIGCHLD)"; }));
+    const auto pid = static_cast<pid_t>(checked(
+        ::clone(child_main, child_stack + sizeof child_stack, flags | CLONE_PIDFD | SIGCHLD, &start,
+                &pidfd),
+        flags != 0 ? "clone a child with " + clone_flag_names(flags) : "clone a child",
+        (flags & CLONE_NEWUSER) != 0 ? hints::creating_a_user_namespace
+                                     : hints::creating_namespaces,
+        [&] { return "clone(" + (flags != 0 ? clone_flag_names(flags) + "|" : "") + "SIGCHLD)"; }));
     trace_new_namespaces(pid, flags);
     errors.close_in_parent();
     if (terminal) terminal->close_in_parent();

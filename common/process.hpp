@@ -67,6 +67,10 @@ class child {
     // `init` runs in the child and ends in exec_command(); whatever it throws reaches the
     // parent over an error pipe. Throws nsp::error when clone(2) fails.
     static child clone(int flags, std::function<void()> init);
+    // The same on `terminal`, made earlier (pty::for_the_container): enter makes it before it
+    // joins a mount namespace whose /dev has no pseudo-terminals of ours.
+    static child clone(int flags, std::function<void()> init,
+                       std::optional<terminal::pty> terminal);
 
     child(child&& other) noexcept;
     child& operator=(child&&) = delete;

@@ -30,6 +30,19 @@ std::string map_line(unsigned long outside, unsigned long count) {
     return "0 " + std::to_string(outside) + " " + std::to_string(count);
 }
 
+void become_root_of_the_namespace(bool drop_groups) {
+    if (getuid() == 0 && getgid() == 0) return;
+    checked(::setresgid(0, 0, 0), "setresgid to root of the user namespace",
+            [] { return "setresgid(0, 0, 0)"; });
+    if (drop_groups)
+        checked(::setgroups(0, nullptr), "drop the supplementary groups",
+                [] { return "setgroups(0, NULL)"; });
+    checked(::setresuid(0, 0, 0), "setresuid to root of the user namespace",
+            [] { return "setresuid(0, 0, 0)"; });
+    // The kernel forgets the parent-death signal on a change of credentials.
+    process::arm_parent_death_signal();
+}
+
 }  // namespace
 
 id_range ids_of_the_runtime() {
@@ -55,15 +68,15 @@ void init_from_child() {
     // then, as only root writes these maps, so drop host root's supplementary groups too.
     // Called before the maps exist, this fails (EINVAL) rather than let the command run as
     // unmapped host root, who still passes the owner check on every root-owned host file.
-    if (getuid() == 0 && getgid() == 0) return;
-    checked(::setresgid(0, 0, 0), "setresgid to root of the user namespace",
-            [] { return "setresgid(0, 0, 0)"; });
+    become_root_of_the_namespace(true);
+}
+
+void drop_supplementary_groups() {
+    if (::geteuid() != 0) return;
     checked(::setgroups(0, nullptr), "drop the supplementary groups",
             [] { return "setgroups(0, NULL)"; });
-    checked(::setresuid(0, 0, 0), "setresuid to root of the user namespace",
-            [] { return "setresuid(0, 0, 0)"; });
-    // The kernel forgets the parent-death signal on a change of credentials.
-    process::arm_parent_death_signal();
 }
+
+void become_root() { become_root_of_the_namespace(false); }
 
 }  // namespace nsp::user

@@ -23,4 +23,14 @@ void init_from_parent(pid_t child, const id_range& ids = ids_of_the_runtime());
 // do not exist yet.
 void init_from_child();
 
+// enter's side, before it joins a user namespace: as host root, drops host root's
+// supplementary groups, which a namespace that denies setgroups(2) (a rootless one) would
+// otherwise let the command keep; rootless, a no-op. Throws nsp::error.
+void drop_supplementary_groups();
+
+// enter's child, after joining a container's user namespace: becomes its root (setresgid,
+// setresuid), which host root is not there; rootless, the owner is root there already.
+// Re-arms the parent-death signal. Throws nsp::error.
+void become_root();
+
 }  // namespace nsp::user

@@ -273,6 +273,20 @@ TEST(CommandLine, TheParserLeavesTheRootfsToTheStep) {
     EXPECT_THROW(nsp::rootfs::tree::open("/etc/hostname"), std::system_error);
 }
 
+// --name: what `enter` finds the container by, and reads back from the running step's argv.
+TEST(CommandLine, NameIsAShortWordThatEnterReadsBack) {
+    EXPECT_EQ(parse({"--name", "web", "ls"}).name, "web");
+    EXPECT_EQ(parse({"-name=db.1", "ls"}).name, "db.1");
+    EXPECT_EQ(parse({"ls"}).name, "");
+    for (const char* bad : {"", "4242", "-x", "a b", "a/b", "abcdefghijklmnopqrstuvwxyz0123456"})
+        EXPECT_THROW(parse({"--name", bad, "ls"}), std::invalid_argument) << "'" << bad << "'";
+    const nsp::step_arguments given = nsp::arguments_of_a_step(
+        {"build/bin/step04_rootfs", "--trace", "-rootfs", "/r", "--name=web", "sh", "--name", "x"});
+    EXPECT_EQ(given.name, "web");
+    EXPECT_EQ(given.rootfs, "/r");
+    EXPECT_EQ(nsp::arguments_of_a_step({"step02_user", "id"}).name, "");
+}
+
 TEST(CommandLine, HelpIsNotAnError) {
     try {
         parse({"--rootfs", "/r", "-h"});

@@ -35,7 +35,7 @@ std::vector<example> examples_in(const std::string& markdown, const std::string&
     std::vector<example> found;
     std::istringstream stream(markdown);
     bool in_console = false, in_other_fence = false, has_command = false, continues = false;
-    int number = 0;
+    int number = 0, block = 0;
     for (std::string line; std::getline(stream, line);) {
         ++number;
         line = without_trailing_space(line);
@@ -46,16 +46,17 @@ std::vector<example> examples_in(const std::string& markdown, const std::string&
                 found.back().command += "\n" + line;
                 continues = line.ends_with('\\');
             } else if (in_console && line.starts_with("$ ")) {
-                found.push_back({file, number, line.substr(2), {}});
+                found.push_back({file, number, line.substr(2), {}, block});
                 has_command = true;
                 continues = line.ends_with('\\');
             } else if (in_console && has_command) {
                 found.back().expected.push_back(line);
             } else if (in_console) {
-                found.push_back({file, number, "", {line}});  // reported: output of no command
+                found.push_back({file, number, "", {line}, block});  // reported: no command
             }
         } else if (line.starts_with("```")) {
             in_console = line == "```console";
+            block += in_console ? 1 : 0;
             in_other_fence = !in_console;
             has_command = continues = false;
         }
@@ -191,11 +192,14 @@ learner_checkout::~learner_checkout() {
     fs::remove_all(dir_, ignored);
 }
 
-std::string output_of(const example& e, const fs::path& checkout) {
+std::string output_of(const example& e, const fs::path& checkout, pid_t block_init) {
     std::string script =
         "cd " + shell_quoted(checkout.string()) + " || exit 125\nexec 2>&1\n" + e.command;
     std::vector<std::string> shell = {"/bin/sh", "-c"};
-    if (e.command.find(installed_netsetgo) != std::string::npos) {
+    if (block_init != 0) {
+        shell = {"/usr/bin/nsenter", "--target", std::to_string(block_init), "--pid", "--mount",
+                 "/bin/sh",          "-c"};
+    } else if (e.command.find(installed_netsetgo) != std::string::npos) {
         script = with_netsetgo_installed(script, checkout);
         shell = {"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c"};
     }
@@ -211,13 +215,35 @@ std::string output_of(const example& e, const fs::path& checkout) {
 std::vector<std::string> failures_of(const std::vector<example>& examples,
                                      const fs::path& checkout) {
     std::vector<std::string> failures;
+    std::unique_ptr<running> background;
+    int background_block = -1;
+    pid_t block_init = 0;
     for (const example& e : examples) {
+        if (background && e.block != background_block) {
+            background.reset();  // its PID namespace ends, and everything in it
+            block_init = 0;
+        }
         if (e.command.empty()) {
             failures.push_back(e.file + ":" + std::to_string(e.line) +
                                ": console block output with no \"$ \" command before it");
             continue;
         }
-        const std::string output = output_of(e, checkout);
+        std::string output;
+        if (e.command.ends_with(" &")) {
+            background = std::make_unique<running>(
+                "/usr/bin/unshare",
+                std::vector<std::string>{
+                    "--pid", "--fork", "--kill-child", "--mount-proc", "/bin/sh", "-c",
+                    "cd " + shell_quoted(checkout.string()) + " || exit 125\nexec 2>&1\n" +
+                        e.command.substr(0, e.command.size() - 2)},
+                run_options{.own_network_namespace = true});
+            background_block = e.block;
+            for (size_t i = 0; i < e.expected.size(); ++i)
+                output += background->read_line() + "\n";
+            block_init = first_child_of(background->pid());  // the PID namespace's init
+        } else {
+            output = output_of(e, checkout, block_init);
+        }
         if (const auto why = mismatch(e.expected, output))
             failures.push_back(e.file + ":" + std::to_string(e.line) + ": $ " + e.command + "\n" +
                                *why + "\nwhole output (run in " + checkout.string() + "):\n" +

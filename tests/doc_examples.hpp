@@ -4,6 +4,7 @@
 // docs/README.md, "How the examples are tested".
 #pragma once
 
+#include <sys/types.h>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -19,6 +20,7 @@ struct example {
     int line = 0;      // of the "$ " line
     std::string command;
     std::vector<std::string> expected;
+    int block = 0;  // which console block of the file it is in
 };
 
 // The examples of one Markdown text. A command line ending in a backslash continues on the
@@ -57,10 +59,17 @@ class learner_checkout {
 // together, exactly as printed, inside a network namespace of its own so nothing it does
 // reaches the host's network. A command that uses /usr/local/libexec/netsetgo, which chapter 5
 // installs setuid root, runs where that set-up is made: a private mount namespace with a
-// tmpfs on /usr/local holding it, so the host's /usr/local never changes.
-std::string output_of(const example& e, const std::filesystem::path& checkout);
+// tmpfs on /usr/local holding it, so the host's /usr/local never changes. With `block_init`,
+// it runs in the PID and mount namespaces of that process (see failures_of).
+std::string output_of(const example& e, const std::filesystem::path& checkout,
+                      pid_t block_init = 0);
 
-// One message per example whose output no longer matches, naming the file and line.
+// One message per example whose output no longer matches, naming the file and line. A command
+// ending in " &" runs in the background until its console block ends, as a reader leaves a
+// container running while typing the next commands: its expected lines are what it prints
+// first, and the block's other commands run once it has printed them. Such a block runs in a
+// PID namespace of its own, with its own /proc, which ends with the block: only its
+// containers are seen, and nothing outlives it.
 std::vector<std::string> failures_of(const std::vector<example>& examples,
                                      const std::filesystem::path& checkout);
 

@@ -34,7 +34,8 @@ namespace fs = std::filesystem;
 namespace {
 
 const fs::path docs_dir = fs::path(NSP_SOURCE_DIR) / "docs";
-const char* const chapters[] = {"01-uts", "02-user", "03-mount", "04-rootfs", "05-network"};
+const char* const chapters[] = {"01-uts",    "02-user",    "03-mount",
+                                "04-rootfs", "05-network", "06-going-further"};
 
 // How each language spells an answer's heading and the mark of one that is not run.
 struct language {
@@ -101,9 +102,17 @@ std::vector<exercise> all_english_answers() {
     return all;
 }
 
-// The numbered items of a chapter's section 8, "1." to "N.".
+// The numbered items of a chapter's section 8, "1." to "N."; in chapter 6, which has no
+// exercise section, its "**Exercise 6.N.**" paragraphs (zh "**练习 6.N.**").
 int exercises_in_chapter(const std::string& chapter, const std::string& lang) {
     const std::string text = read_file(docs_dir / lang / (chapter + ".md"));
+    if (chapter == "06-going-further") {
+        static const std::regex paragraph(R"(\*\*(?:Exercise|练习) 6\.(\d+)\.\*\*)");
+        int count = 0;
+        for (std::sregex_iterator it(text.begin(), text.end(), paragraph), end; it != end; ++it)
+            count = std::max(count, std::stoi((*it)[1]));
+        return count;
+    }
     const size_t section = text.find("\n## 8. ");
     if (section == std::string::npos) return 0;
     static const std::regex item(R"(\n(\d+)\. )");

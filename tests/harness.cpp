@@ -15,6 +15,7 @@
 #include <boost/process/v2.hpp>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -436,6 +437,21 @@ std::string host_uid_of_container_root(as who) {
             return start;
     }
     return "1879048192";
+}
+
+std::pair<uid_t, uid_t> two_unused_uids() {
+    std::set<uid_t> used;
+    for (const std::string& line : lines_of(sh("getent passwd; ps -e -o uid=").out))
+        if (const size_t colon = line.find(':'); colon != std::string::npos) {
+            const size_t uid = line.find(':', colon + 1);
+            used.insert(static_cast<uid_t>(std::stoul(line.substr(uid + 1))));
+        } else if (line.find_first_not_of(' ') != std::string::npos) {
+            used.insert(static_cast<uid_t>(std::stoul(line)));
+        }
+    uid_t first = 61000;
+    while (used.count(first) != 0 || used.count(first + 1) != 0)
+        first += 2;
+    return {first, first + 1};
 }
 
 std::string cannot_run_as(as who) {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace nsp::test {
@@ -149,6 +150,9 @@ std::string shell_prefix_for(as who);
 // (65534 when the tests run as root); run by root, the first id of root's /etc/subuid entry,
 // else 1879048192 (common/user.cpp). Never 0.
 std::string host_uid_of_container_root(as who);
+// Two uids no account and no process on this machine uses, for tests that need two users
+// who are not each other (setpriv takes numeric ids: no account is created).
+std::pair<uid_t, uid_t> two_unused_uids();
 // Why a run as `who` cannot happen here, or "" when it can.
 std::string cannot_run_as(as who);
 

@@ -144,23 +144,6 @@ TEST(Leases, HostVethNamesEncodeTheAddress) {
     EXPECT_FALSE(nsp::net::lease_of("veth", "veth-").has_value());
 }
 
-// Two uids no account and no process on this machine uses, for tests that need two users
-// who are not each other (setpriv takes numeric ids: no account is created).
-std::pair<uid_t, uid_t> two_unused_uids() {
-    std::set<uid_t> used;
-    for (const std::string& line : lines_of(sh("getent passwd; ps -e -o uid=").out))
-        if (const size_t colon = line.find(':'); colon != std::string::npos) {
-            const size_t uid = line.find(':', colon + 1);
-            used.insert(static_cast<uid_t>(std::stoul(line.substr(uid + 1))));
-        } else if (line.find_first_not_of(' ') != std::string::npos) {
-            used.insert(static_cast<uid_t>(std::stoul(line)));
-        }
-    uid_t first = 61000;
-    while (used.count(first) != 0 || used.count(first + 1) != 0)
-        first += 2;
-    return {first, first + 1};
-}
-
 // The helper, run as the harness installs it: setuid root in a 0755 directory.
 class NetsetgoAbuse : public ::testing::Test {
   protected:
