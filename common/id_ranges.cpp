@@ -242,11 +242,6 @@ void registry::write(unsigned index, const record& recorded) {
         throw_errno("record " + recorded.path + " in " + path);
 }
 
-std::string registry::recorded_path(unsigned index) const {
-    const std::optional<record> recorded = read(index);
-    return recorded ? recorded->path : "";
-}
-
 // Free: no record, or its tree is proven gone, or carries the range's owners no longer.
 bool registry::is_free(unsigned index, const std::optional<record>& recorded) const {
     if (!recorded) return true;

@@ -83,8 +83,6 @@ class registry {
 
     // Whether range `index` was handed to the directory open as `tree`, wherever it is now.
     bool holds(unsigned index, int tree) const;
-    // The path range `index` was handed to, as recorded, or "" when it has no record.
-    std::string recorded_path(unsigned index) const;
 
     // A range no tree holds and no container runs with, locked for one container's lifetime:
     // the last free one. Throws std::runtime_error when every range is taken.
