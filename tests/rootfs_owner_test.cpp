@@ -6,14 +6,15 @@
 #include <grp.h>
 #include <gtest/gtest.h>
 #include <stdio.h>
-#include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -222,106 +223,164 @@ std::string changes(const std::map<std::string, std::string>& before,
     return changed;
 }
 
-// The attacker of issue 26: the unprivileged uid 65534 exchanges x/fN (a set-user-ID file of
-// its own) and x/sN (a symlink to a host file) with renameat2(RENAME_EXCHANGE) in a loop, as
-// fast as it can, counting the exchanges that happened.
+// The attacker of issue 26, as the unprivileged uid 65534: exchanges x/fN (a set-user-ID file
+// of its own) and x/sN (a symlink to a host file) with renameat2(RENAME_EXCHANGE) each time it
+// is asked to.
 class swapper {
   public:
-    swapper(const fs::path& directory, unsigned pairs) {
-        for (unsigned i = 0; i < pairs; ++i) {
-            files_.push_back("f" + std::to_string(i));
-            links_.push_back("s" + std::to_string(i));
-        }
-        void* shared = ::mmap(nullptr, sizeof(counters), PROT_READ | PROT_WRITE,
-                              MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-        if (shared == MAP_FAILED) throw std::runtime_error("mmap");
-        counters_ = new (shared) counters{};
+    explicit swapper(const fs::path& directory) {
+        int requests[2], answers[2];
+        if (::pipe2(requests, O_CLOEXEC) != 0 || ::pipe2(answers, O_CLOEXEC) != 0)
+            throw std::runtime_error("pipe");
         const int dir = ::open(directory.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
         pid_ = ::fork();
         if (pid_ == 0) {
+            ::close(requests[1]);  // or its reads never see the end
             if (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0 ||
                 ::setresuid(65534, 65534, 65534) != 0)
                 ::_exit(1);
-            counters_->started = true;
-            while (!counters_->stop)
-                for (unsigned i = 0; i < files_.size(); ++i)
-                    if (::renameat2(dir, files_[i].c_str(), dir, links_[i].c_str(),
-                                    RENAME_EXCHANGE) == 0)
-                        ++counters_->swaps;
+            unsigned pair = 0;
+            while (::read(requests[0], &pair, sizeof pair) == sizeof pair) {
+                char file[32], link[32];
+                std::snprintf(file, sizeof file, "f%u", pair);
+                std::snprintf(link, sizeof link, "s%u", pair);
+                const char swapped = ::renameat2(dir, file, dir, link, RENAME_EXCHANGE) == 0;
+                if (::write(answers[1], &swapped, 1) != 1) ::_exit(1);
+            }
             ::_exit(0);
         }
         ::close(dir);
-        while (pid_ > 0 && !counters_->started)
-            ::usleep(100);
+        ::close(requests[0]);
+        ::close(answers[1]);
+        request_ = requests[1];
+        answer_ = answers[0];
     }
     ~swapper() {
-        counters_->stop = true;
+        ::close(request_);
+        ::close(answer_);
         ::waitpid(pid_, nullptr, 0);
-        ::munmap(counters_, sizeof(counters));
     }
     swapper(const swapper&) = delete;
     swapper& operator=(const swapper&) = delete;
-    unsigned long swaps() const { return counters_->swaps; }
+    // Exchanges pair `pair`; whether it happened.
+    bool swap(unsigned pair) {
+        char swapped = 0;
+        return ::write(request_, &pair, sizeof pair) == sizeof pair &&
+               ::read(answer_, &swapped, 1) == 1 && swapped != 0;
+    }
 
   private:
-    struct counters {
-        std::atomic<unsigned long> swaps;
-        std::atomic<bool> started, stop;
-    };
-    std::vector<std::string> files_, links_;
-    counters* counters_ = nullptr;
     pid_t pid_ = -1;
+    int request_ = -1, answer_ = -1;
 };
 
+// The path a descriptor of process `pid` names.
+fs::path fd_path(pid_t pid, unsigned long long fd) {
+    std::error_code ignored;
+    return fs::read_symlink("/proc/" + std::to_string(pid) + "/fd/" + std::to_string(fd), ignored);
+}
+
+// A string in the memory of process `pid`.
+std::string string_at(pid_t pid, unsigned long long address) {
+    std::ifstream memory("/proc/" + std::to_string(pid) + "/mem", std::ios::binary);
+    memory.seekg(static_cast<std::streamoff>(address));
+    std::string text;
+    std::getline(memory, text, '\0');
+    return text;
+}
+
+// Runs `program` with `args` under ptrace(2), stopped after each fchownat(2) that succeeds:
+// `after_chown` gets the path it changed while the program waits, so that what the attacker
+// does then lands between the chown and whatever the program does next (the window of
+// issue 26). Returns the exit status.
+int run_stopping_after_each_chown(const std::string& program, const std::string& arg,
+                                  const std::function<void(const fs::path&)>& after_chown) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        const int null = ::open("/dev/null", O_WRONLY);
+        ::dup2(null, STDOUT_FILENO);
+        ::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);
+        ::raise(SIGSTOP);
+        ::execl(program.c_str(), program.c_str(), arg.c_str(), nullptr);
+        ::_exit(127);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ::ptrace(PTRACE_SETOPTIONS, pid, nullptr, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL);
+    int deliver = 0;
+    __ptrace_syscall_info entry{};
+    for (;;) {
+        ::ptrace(PTRACE_SYSCALL, pid, nullptr, deliver);
+        deliver = 0;
+        if (::waitpid(pid, &status, 0) != pid) return -1;
+        if (WIFEXITED(status)) return WEXITSTATUS(status);
+        if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+        if (WSTOPSIG(status) != (SIGTRAP | 0x80)) {
+            // The SIGTRAP after execve(2) is the tracer's; any other signal is the program's.
+            deliver = WSTOPSIG(status) == SIGTRAP ? 0 : WSTOPSIG(status);
+            continue;
+        }
+        __ptrace_syscall_info info{};
+        ::ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof info, &info);
+        if (info.op == PTRACE_SYSCALL_INFO_ENTRY) entry = info;
+        if (info.op != PTRACE_SYSCALL_INFO_EXIT || entry.entry.nr != SYS_fchownat ||
+            info.exit.rval != 0)
+            continue;
+        // fchownat(fd, "", ..., AT_EMPTY_PATH) or fchownat(directory, name, ...).
+        const auto& args = entry.entry.args;
+        after_chown((args[4] & AT_EMPTY_PATH) != 0
+                        ? fd_path(pid, args[0])
+                        : fd_path(pid, args[0]) / string_at(pid, args[1]));
+    }
+}
+
 // Issue 26, attack 1: while root hands the tree over, its owner swaps a set-user-ID file of its
-// own with a symlink to a host file. own-rootfs acts only on what it opened: whichever of the
-// two it opened, it changes that one, never the file a symlink points to. The swap must be seen
-// to land during the walks, and no file of the decoy directory may change owner or mode.
+// own with a symlink to a host file, right after own-rootfs changed the file's owner and before
+// it restores its mode (own-rootfs is stopped there by ptrace; the swap is the attacker's, as
+// uid 65534). own-rootfs acts only on what it opened: it restores the mode of the file it
+// chowned, never of the file a symlink points to. Every swap must land, and no file of the
+// decoy directory may change owner or mode.
 TEST(OwnRootfsAttack, ASymlinkSwappedInDuringTheWalkChangesNothingOutside) {
     if (const std::string reason = cannot_run_as(as::root); !reason.empty()) GTEST_SKIP() << reason;
     const auto copy = installation::get();
     const scratch dir;
-    constexpr unsigned pairs = 300, tries = 10;
-    const fs::path decoy = dir / "decoy";
+    constexpr unsigned pairs = 50;
+    const fs::path decoy = dir / "decoy", tree = make_tree(dir / "tree"), x = tree / "x";
     fs::create_directory(decoy);
+    fs::create_directory(x);
+    ASSERT_EQ(::chown(x.c_str(), 65534, 65534), 0);
+    fs::permissions(x, fs::perms(0777));
     for (unsigned i = 0; i < pairs; ++i) {
-        std::ofstream(decoy / ("target" + std::to_string(i))) << "host file\n";
-        fs::permissions(decoy / ("target" + std::to_string(i)), fs::perms(0600));
+        const fs::path target = decoy / ("target" + std::to_string(i));
+        std::ofstream(target) << "host file\n";
+        fs::permissions(target, fs::perms(0600));
+        const fs::path file = x / ("f" + std::to_string(i)), link = x / ("s" + std::to_string(i));
+        std::ofstream(file) << "mine\n";
+        ASSERT_EQ(::chown(file.c_str(), 65534, 65534), 0);
+        ASSERT_EQ(::chmod(file.c_str(), 04777), 0);
+        fs::create_symlink(target, link);
+        ASSERT_EQ(::lchown(link.c_str(), 65534, 65534), 0);
     }
     const auto before = owners_and_modes(decoy);
-    unsigned long landed = 0;
-    for (unsigned attempt = 0; attempt < tries; ++attempt) {
-        const fs::path tree = make_tree(dir / ("tree" + std::to_string(attempt)));
-        const fs::path x = tree / "x";
-        fs::create_directory(x);
-        ASSERT_EQ(::chown(x.c_str(), 65534, 65534), 0);
-        fs::permissions(x, fs::perms(0777));
-        for (unsigned i = 0; i < pairs; ++i) {
-            const fs::path file = x / ("f" + std::to_string(i)),
-                           link = x / ("s" + std::to_string(i));
-            std::ofstream(file) << "mine\n";
-            ASSERT_EQ(::chown(file.c_str(), 65534, 65534), 0);
-            ASSERT_EQ(::chmod(file.c_str(), 04777), 0);
-            fs::create_symlink(decoy / ("target" + std::to_string(i)), link);
-            ASSERT_EQ(::lchown(link.c_str(), 65534, 65534), 0);
-        }
-        result r;
-        {
-            const swapper attacker(x, pairs);
-            const unsigned long at_start = attacker.swaps();
-            r = run(copy->bin("own-rootfs"), {tree.string()});
-            landed += attacker.swaps() - at_start;
-        }
-        ASSERT_EQ(r.exit_status, 0) << r.err;
-        dir.forget_records();
-        fs::remove_all(tree);
-    }
+    unsigned tries = 0, landed = 0;
+    swapper attacker(x);
+    // After the chown of a set-user-ID file of x, its name is exchanged with its symlink's.
+    const int status = run_stopping_after_each_chown(
+        copy->bin("own-rootfs"), tree.string(), [&](const fs::path& changed) {
+            struct stat chowned {};
+            if (changed.parent_path() != x || ::lstat(changed.c_str(), &chowned) != 0 ||
+                !S_ISREG(chowned.st_mode))
+                return;
+            ++tries;
+            landed += attacker.swap(
+                static_cast<unsigned>(std::stoul(changed.filename().string().substr(1))));
+        });
+    ASSERT_EQ(status, 0);
     const std::string changed = changes(before, owners_and_modes(decoy));
-    std::cout << "symlink exchange race: " << tries << " hand-overs of " << pairs << " pairs, "
-              << landed << " swaps landed during the walks, "
-              << std::count(changed.begin(), changed.end(), '\n')
+    std::cout << "symlink exchange race: " << tries << " swaps tried right after a chown, "
+              << landed << " landed, " << std::count(changed.begin(), changed.end(), '\n')
               << " files changed outside the tree\n";
-    EXPECT_GT(landed, 0u) << "the race never happened: the test proves nothing";
+    EXPECT_GE(landed, pairs) << "the race never happened: the test proves nothing";
     EXPECT_EQ(changed, "") << "own-rootfs changed files outside its tree";
 }
 
@@ -447,7 +506,7 @@ TEST(RootfsRanges, AMovedTreeRunsWritableAndKeepsItsRange) {
     EXPECT_EQ(r.exit_status, 0) << r.err;
     EXPECT_EQ(r.out, "written\n");
     EXPECT_EQ(r.err, "") << "no read-only note: the moved tree is still its range's";
-    EXPECT_EQ(status_of(moved / "written").st_uid, range);
+    EXPECT_TRUE(fs::exists(moved / "written") && status_of(moved / "written").st_uid == range);
 
     const fs::path next = make_tree(dir / "next");
     const result other = run(copy->bin("own-rootfs"), {next.string()});
