@@ -289,12 +289,12 @@ std::string string_at(pid_t pid, unsigned long long address) {
     return text;
 }
 
-// Runs `program` with `args` under ptrace(2), stopped after each fchownat(2) that succeeds:
-// `after_chown` gets the path it changed while the program waits, so that what the attacker
-// does then lands between the chown and whatever the program does next (the window of
-// issue 26). Returns the exit status.
-int run_stopping_after_each_chown(const std::string& program, const std::string& arg,
-                                  const std::function<void(const fs::path&)>& after_chown) {
+// Runs `program arg` under ptrace(2), stopped at the end of each system call that succeeded:
+// `after(call, pid)` (the call's number and arguments) runs while the program waits, so that
+// what a test does then lands right after that call and before the program's next one (the
+// windows of issue 26). Returns the exit status.
+int run_traced(const std::string& program, const std::string& arg,
+               const std::function<void(const __ptrace_syscall_info& call, pid_t pid)>& after) {
     const pid_t pid = ::fork();
     if (pid == 0) {
         const int null = ::open("/dev/null", O_WRONLY);
@@ -323,14 +323,7 @@ int run_stopping_after_each_chown(const std::string& program, const std::string&
         __ptrace_syscall_info info{};
         ::ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof info, &info);
         if (info.op == PTRACE_SYSCALL_INFO_ENTRY) entry = info;
-        if (info.op != PTRACE_SYSCALL_INFO_EXIT || entry.entry.nr != SYS_fchownat ||
-            info.exit.rval != 0)
-            continue;
-        // fchownat(fd, "", ..., AT_EMPTY_PATH) or fchownat(directory, name, ...).
-        const auto& args = entry.entry.args;
-        after_chown((args[4] & AT_EMPTY_PATH) != 0
-                        ? fd_path(pid, args[0])
-                        : fd_path(pid, args[0]) / string_at(pid, args[1]));
+        if (info.op == PTRACE_SYSCALL_INFO_EXIT && info.exit.is_error == 0) after(entry, pid);
     }
 }
 
@@ -365,8 +358,14 @@ TEST(OwnRootfsAttack, ASymlinkSwappedInDuringTheWalkChangesNothingOutside) {
     unsigned tries = 0, landed = 0;
     swapper attacker(x);
     // After the chown of a set-user-ID file of x, its name is exchanged with its symlink's.
-    const int status = run_stopping_after_each_chown(
-        copy->bin("own-rootfs"), tree.string(), [&](const fs::path& changed) {
+    const int status = run_traced(
+        copy->bin("own-rootfs"), tree.string(), [&](const __ptrace_syscall_info& call, pid_t pid) {
+            if (call.entry.nr != SYS_fchownat) return;
+            // fchownat(fd, "", ..., AT_EMPTY_PATH), or fchownat(directory, name, ...) before.
+            const auto& args = call.entry.args;
+            const fs::path changed = (args[4] & AT_EMPTY_PATH) != 0
+                                         ? fd_path(pid, args[0])
+                                         : fd_path(pid, args[0]) / string_at(pid, args[1]);
             struct stat chowned {};
             if (changed.parent_path() != x || ::lstat(changed.c_str(), &chowned) != 0 ||
                 !S_ISREG(chowned.st_mode))
@@ -443,31 +442,63 @@ std::string outside_uid(running& container) {
     return outside;
 }
 
-// Issue 26, attack 3: two hand-overs at once, and the first runs of trees that belong to no
-// range (each borrows a free range), 50 rounds: every tree gets a range of its own.
+// Whether process `pid` has ended, or waits in system call `nr`.
+bool ended_or_waiting_in(pid_t pid, long nr) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text;
+    std::getline(stat, text);
+    const size_t state = text.rfind(')') + 2;
+    if (text.empty() || state >= text.size() || text[state] == 'Z') return true;
+    std::ifstream syscall("/proc/" + std::to_string(pid) + "/syscall");
+    long current = -1;
+    return syscall >> current && current == nr;
+}
+
+// Whether `call` records a range: a rename over the record, or a symlink (before handles).
+bool records(const __ptrace_syscall_info& call) {
+    const auto nr = static_cast<long>(call.entry.nr);
+#ifdef SYS_rename
+    if (nr == SYS_rename || nr == SYS_symlink) return true;
+#endif
+    return nr == SYS_renameat || nr == SYS_renameat2 || nr == SYS_symlinkat;
+}
+
+// Issue 26, attack 3: a hand-over that has recorded its tree's range but not yet shifted the
+// tree (stopped there by ptrace), while a second hand-over and the first runs of two trees
+// that belong to no range (each borrows a free range) start, 50 rounds: every tree gets a
+// range of its own. The first hand-over goes on once the second waits for it (the registry's
+// lock) or has ended.
 TEST(RootfsRanges, EveryTreeGetsARangeOfItsOwnWhateverRunsAtOnce) {
     if (const std::string reason = cannot_run_as(as::root); !reason.empty()) GTEST_SKIP() << reason;
     const auto copy = installation::get();
     const scratch dir;
     constexpr unsigned rounds = 50;
-    unsigned shared = 0;
+    unsigned shared = 0, stopped = 0;
     std::string report;
+    const std::vector<std::string> first_run = {"--rootfs", copy->rootfs_of_host_root(), "/bin/sh",
+                                                "-c", "cat /proc/self/uid_map; exec sleep 30"};
     for (unsigned round = 0; round < rounds; ++round) {
         const fs::path a = make_tree(dir / ("a" + std::to_string(round)));
         const fs::path b = make_tree(dir / ("b" + std::to_string(round)));
-        const std::vector<std::string> first_run = {"--rootfs", copy->rootfs_of_host_root(),
-                                                    "/bin/sh", "-c",
-                                                    "cat /proc/self/uid_map; exec sleep 30"};
-        running own_a(copy->bin("own-rootfs"), {a.string()});
-        running first(copy->bin("step04_rootfs"), first_run);
-        running own_b(copy->bin("own-rootfs"), {b.string()});
-        running second(copy->bin("step04_rootfs"), first_run);
-        const result handed_a = own_a.finish(), handed_b = own_b.finish();
-        ASSERT_EQ(handed_a.exit_status, 0) << handed_a.err;
+        std::unique_ptr<running> own_b, first, second;
+        const int handed_a = run_traced(
+            copy->bin("own-rootfs"), a.string(), [&](const __ptrace_syscall_info& call, pid_t) {
+                if (own_b || !records(call)) return;
+                ++stopped;
+                own_b = std::make_unique<running>(copy->bin("own-rootfs"),
+                                                  std::vector<std::string>{b.string()});
+                first = std::make_unique<running>(copy->bin("step04_rootfs"), first_run);
+                second = std::make_unique<running>(copy->bin("step04_rootfs"), first_run);
+                while (!ended_or_waiting_in(own_b->pid(), SYS_flock))
+                    ::usleep(1000);
+            });
+        ASSERT_EQ(handed_a, 0);
+        ASSERT_TRUE(own_b) << "own-rootfs recorded no range";
+        const result handed_b = own_b->finish();
         ASSERT_EQ(handed_b.exit_status, 0) << handed_b.err;
         const std::set<std::string> ranges = {std::to_string(status_of(a).st_uid),
                                               std::to_string(status_of(b).st_uid),
-                                              outside_uid(first), outside_uid(second)};
+                                              outside_uid(*first), outside_uid(*second)};
         if (ranges.size() != 4) {
             ++shared;
             report += "round " + std::to_string(round) + ": a " +
@@ -475,16 +506,18 @@ TEST(RootfsRanges, EveryTreeGetsARangeOfItsOwnWhateverRunsAtOnce) {
                       std::to_string(status_of(b).st_uid) + "\n";
         }
         // The runtime's death ends its container (PR_SET_PDEATHSIG).
-        first.signal(SIGKILL);
-        second.signal(SIGKILL);
-        first.finish();
-        second.finish();
+        first->signal(SIGKILL);
+        second->signal(SIGKILL);
+        first->finish();
+        second->finish();
         dir.forget_records();
         fs::remove_all(a);
         fs::remove_all(b);
     }
-    std::cout << rounds << " rounds of two hand-overs and two first runs at once: " << shared
+    std::cout << rounds << " rounds of a hand-over stopped after its record, a second hand-over "
+              << "and two first runs at once (" << stopped << " stops): " << shared
               << " with a range shared\n";
+    EXPECT_EQ(stopped, rounds);
     EXPECT_EQ(shared, 0u) << report;
 }
 
