@@ -392,9 +392,10 @@ class Registry : public ::testing::Test {
     void TearDown() override {
         std::error_code ignored;
         if (!dir_.empty()) fs::remove_all(dir_, ignored);
-        fs::remove(
-            std::string(nsp::user::lock_dir) + "/uid-range-" + std::to_string(pool_.range(1).uid),
-            ignored);
+        // The run locks of the ranges handed out here (range 2 by a pool of three).
+        for (const uid_t first : {pool_.range(1).uid, pool_.range(2).uid})
+            fs::remove(std::string(nsp::user::lock_dir) + "/uid-range-" + std::to_string(first),
+                       ignored);
     }
     std::string registry_dir() const { return (dir_ / "ns-process" / "uid-ranges").string(); }
     nsp::user::registry open() const {
@@ -491,4 +492,24 @@ TEST_F(Registry, ARangeIsFreeAgainOnlyWhenItsTreeIsGone) {
     }
     fs::remove(dir_ / "moved");
     EXPECT_EQ(open().hand_over(second.get(), (dir_ / "second").string(), std::nullopt), 1u);
+}
+
+// A tree moved to another filesystem is a copy with the old owners: once the tree its range
+// was given to is gone, handing it over gives it back that range, not the lowest free one.
+TEST_F(Registry, ACopyWhoseOriginalIsGoneGetsItsOwnersRangeBack) {
+    const nsp::user::range_pool pool{0x7E000000, 0x7E000000, 3};
+    const auto open_pool = [&] {
+        return nsp::user::registry::open(pool, nsp::user::registry::lock::exclusive,
+                                         registry_dir());
+    };
+    for (const char* name : {"first", "second"}) {
+        const nsp::unique_fd fd = tree(name);
+        const unsigned index =
+            open_pool().hand_over(fd.get(), (dir_ / name).string(), std::nullopt);
+        ASSERT_EQ(::chown((dir_ / name).c_str(), pool.range(index).uid, pool.range(index).gid), 0);
+    }
+    fs::remove(dir_ / "first");
+    fs::remove(dir_ / "second");
+    const nsp::unique_fd copied = tree("copied");
+    EXPECT_EQ(open_pool().hand_over(copied.get(), (dir_ / "copied").string(), 2u), 2u);
 }
