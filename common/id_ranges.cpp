@@ -10,8 +10,10 @@
 #include <climits>
 #include <stdexcept>
 #include <string_view>
+#include <vector>
 
 #include "error.hpp"
+#include "file_at.hpp"
 #include "text_file.hpp"
 
 namespace nsp::user {
@@ -48,19 +50,6 @@ std::optional<subordinate> root_entry(const char* path) {
             return entry;
     }
     return std::nullopt;
-}
-
-std::string record_path(const range_pool& pool, unsigned index) {
-    return std::string(registry_dir) + "/" + std::to_string(pool.range(index).uid);
-}
-
-// Whether `path` is a directory that range `ids` owns, and which one.
-std::optional<struct stat> owned_directory(const std::string& path, const id_range& ids) {
-    struct stat status {};
-    if (::stat(path.c_str(), &status) != 0 || !S_ISDIR(status.st_mode) ||
-        status.st_uid != ids.uid || status.st_gid != ids.gid)
-        return std::nullopt;
-    return status;
 }
 
 void make_directory(const char* path, mode_t mode) {
@@ -108,48 +97,236 @@ range_pool root_pool() {
             static_cast<unsigned>(std::min(uids->count, gids->count) / range_size)};
 }
 
-std::string recorded_tree(const range_pool& pool, unsigned index) {
-    char target[PATH_MAX];
-    const ssize_t n = ::readlink(record_path(pool, index).c_str(), target, sizeof target);
-    return n > 0 && n < static_cast<ssize_t>(sizeof target) ? std::string(target, n) : "";
+// The record of range `index`: the tree's path when it was handed over, and its identity.
+struct registry::record {
+    std::string path;
+    bool legacy =
+        false;  // a symlink to the path, as own-rootfs wrote before it named trees by handle
+    dev_t device = 0;
+    ino_t inode = 0;
+    std::optional<file::handle> handle;  // none where the filesystem cannot name its files
+};
+
+namespace {
+
+[[noreturn]] void refuse_directory(const std::string& path, const std::string& why) {
+    throw std::runtime_error("the uid-range registry " + path + " " + why +
+                             ": refused (it must be root's own directory)");
 }
 
-bool range_holds_tree(const range_pool& pool, unsigned index, int tree) {
-    const std::string path = recorded_tree(pool, index);
-    struct stat ours {};
-    if (path.empty() || ::fstat(tree, &ours) != 0) return false;
-    const auto recorded = owned_directory(path, pool.range(index));
-    return recorded && recorded->st_dev == ours.st_dev && recorded->st_ino == ours.st_ino;
+// Whether the directory `tree` is owned by the first ids of `ids`.
+bool carries(int tree, const id_range& ids, const std::string& path) {
+    const struct stat status = file::status(tree, path);
+    return S_ISDIR(status.st_mode) && status.st_uid == ids.uid && status.st_gid == ids.gid;
 }
 
-unsigned record_tree(const range_pool& pool, const std::string& path) {
-    make_directory(registry_dir, 0755);
-    for (unsigned index = 1; index < pool.ranges; ++index)
-        if (recorded_tree(pool, index) == path) return index;
-    for (unsigned index = 1; index < pool.ranges; ++index) {
-        const std::string record = record_path(pool, index), recorded = recorded_tree(pool, index);
-        if (!recorded.empty() && owned_directory(recorded, pool.range(index))) continue;
-        if (!try_lock(pool, index)) continue;  // a container runs with it
-        // Stale: its tree is gone or was handed on. symlink(2) fails if another own-rootfs
-        // took this range meanwhile, so each range is recorded for one tree.
-        if (!recorded.empty() && ::unlink(record.c_str()) != 0 && errno != ENOENT)
-            throw_errno("remove the stale record " + record);
-        if (::symlink(path.c_str(), record.c_str()) == 0) return index;
-        if (errno != EEXIST)
-            throw_errno(std::string("record ").append(path).append(" in ").append(record));
+template <class Number>
+bool parse_number(std::string_view text, Number& value) {
+    return !text.empty() && std::from_chars(text.data(), text.data() + text.size(), value).ptr ==
+                                text.data() + text.size();
+}
+
+}  // namespace
+
+registry registry::open(const range_pool& pool, lock how, const std::string& directory) {
+    if (!directory.starts_with('/')) refuse_directory(directory, "is not an absolute path");
+    unique_fd fd(::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) throw_errno("open /");
+    std::string path;
+    for (size_t from = 1; from < directory.size();) {
+        const size_t slash = std::min(directory.find('/', from), directory.size());
+        const std::string name = directory.substr(from, slash - from);
+        from = slash + 1;
+        if (name.empty()) continue;
+        path += "/" + name;
+        const auto open_next = [&] {
+            return unique_fd(
+                ::openat(fd.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        };
+        unique_fd next = open_next();
+        if (!next && errno == ENOENT) {
+            if (::mkdirat(fd.get(), name.c_str(), 0755) != 0 && errno != EEXIST)
+                throw_errno("create " + path);
+            next = open_next();
+        }
+        if (!next && (errno == ELOOP || errno == ENOTDIR))
+            refuse_directory(directory, "has " + path + ", a symlink or not a directory");
+        if (!next) throw_errno("open " + path);
+        const struct stat status = file::status(next.get(), path);
+        if (status.st_uid != 0 || ((status.st_mode & 022) != 0 && (status.st_mode & S_ISVTX) == 0))
+            refuse_directory(directory, "has " + path + ", which others than root can change");
+        fd = std::move(next);
     }
-    throw std::runtime_error("every uid range of root's " + std::to_string(pool.ranges) +
+    if (::flock(fd.get(), how == lock::exclusive ? LOCK_EX : LOCK_SH) != 0)
+        throw_errno("lock " + directory);
+    return registry(pool, directory, std::move(fd));
+}
+
+std::optional<registry::record> registry::read(unsigned index) const {
+    const std::string name = std::to_string(pool_.range(index).uid), path = directory_ + "/" + name;
+    const auto corrupt = [&] {
+        return std::runtime_error("the record " + path +
+                                  " is not one own-rootfs writes: refused (remove it if no tree "
+                                  "has uids " +
+                                  name + " and up)");
+    };
+    const unique_fd fd(
+        ::openat(fd_.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    if (!fd && errno == ENOENT) return std::nullopt;
+    if (!fd && errno == ELOOP) {
+        char target[PATH_MAX];
+        const ssize_t n = ::readlinkat(fd_.get(), name.c_str(), target, sizeof target);
+        if (n <= 1 || n == sizeof target || target[0] != '/') throw corrupt();
+        record legacy;
+        legacy.path.assign(target, static_cast<size_t>(n));
+        legacy.legacy = true;
+        return legacy;
+    }
+    if (!fd) throw_errno("open " + path);
+    const struct stat status = file::status(fd.get(), path);
+    if (!S_ISREG(status.st_mode) || status.st_uid != 0 || status.st_size > 8192) throw corrupt();
+    std::string text(static_cast<size_t>(status.st_size), '\0');
+    if (::read(fd.get(), text.data(), text.size()) != status.st_size) throw corrupt();
+    record recorded;
+    bool has_inode = false;
+    for (const std::string_view line : text_file::lines_of(text)) {
+        const size_t space = line.find(' ');
+        const std::string_view key = line.substr(0, space), value = line.substr(space + 1);
+        if (space == std::string_view::npos) throw corrupt();
+        if (key == "tree" && value.starts_with('/') && recorded.path.empty()) {
+            recorded.path = value;
+        } else if (key == "inode" && !has_inode) {
+            const size_t at = value.find(' ');
+            has_inode = at != std::string_view::npos &&
+                        parse_number(value.substr(0, at), recorded.device) &&
+                        parse_number(value.substr(at + 1), recorded.inode);
+            if (!has_inode) throw corrupt();
+        } else if (key == "handle" && !recorded.handle) {
+            const size_t type_at = value.find(' '), bytes_at = value.find(' ', type_at + 1);
+            file::handle name_of{};
+            if (type_at != 17 || bytes_at == std::string_view::npos ||
+                !parse_number(value.substr(type_at + 1, bytes_at - type_at - 1), name_of.type))
+                throw corrupt();
+            name_of.fsid = value.substr(0, type_at);
+            name_of.bytes = value.substr(bytes_at + 1);
+            if (name_of.bytes.empty() || name_of.bytes.size() % 2 != 0 ||
+                name_of.bytes.find_first_not_of("0123456789abcdef") != std::string::npos)
+                throw corrupt();
+            recorded.handle = name_of;
+        } else {
+            throw corrupt();
+        }
+    }
+    if (recorded.path.empty() || !has_inode) throw corrupt();
+    return recorded;
+}
+
+void registry::write(unsigned index, const record& recorded) {
+    const std::string name = std::to_string(pool_.range(index).uid), path = directory_ + "/" + name;
+    std::string text = "tree " + recorded.path + "\ninode " + std::to_string(recorded.device) +
+                       " " + std::to_string(recorded.inode) + "\n";
+    if (recorded.handle)
+        text += "handle " + recorded.handle->fsid + " " + std::to_string(recorded.handle->type) +
+                " " + recorded.handle->bytes + "\n";
+    // Written whole under another name, then renamed: a record is never seen half written.
+    const std::string next = name + ".new";
+    {
+        const unique_fd fd(::openat(fd_.get(), next.c_str(),
+                                    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
+        if (!fd) throw_errno("create " + directory_ + "/" + next);
+        if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
+            ::fsync(fd.get()) != 0)
+            throw_errno("write " + directory_ + "/" + next);
+    }
+    if (::renameat(fd_.get(), next.c_str(), fd_.get(), name.c_str()) != 0)
+        throw_errno("record " + recorded.path + " in " + path);
+}
+
+// Free: no record, or its tree is proven gone, or carries the range's owners no longer.
+bool registry::is_free(unsigned index, const std::optional<record>& recorded) const {
+    if (!recorded) return true;
+    const id_range ids = pool_.range(index);
+    const auto carried = [&](int tree) { return carries(tree, ids, recorded->path); };
+    if (recorded->legacy || !recorded->handle) {
+        // Known by its path alone (a record of before handles, or a filesystem that has none):
+        // a legacy record is stale when its path holds no tree of the range, as it always was;
+        // an inode that is not at its path any more cannot be proven gone.
+        const unique_fd tree(::open(recorded->path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!tree) return recorded->legacy;
+        const struct stat status = file::status(tree.get(), recorded->path);
+        if (!recorded->legacy &&
+            (status.st_dev != recorded->device || status.st_ino != recorded->inode))
+            return false;
+        return !carried(tree.get());
+    }
+    // Any directory of the tree's filesystem opens its handle: the recorded path or, when the
+    // tree was moved or removed, the nearest directory above it that is still there.
+    for (std::string path = recorded->path; !path.empty();
+         path = path == "/" ? "" : path.substr(0, std::max<size_t>(path.rfind('/'), 1))) {
+        const unique_fd on(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!on || file::fsid_of(on.get(), path) != recorded->handle->fsid) continue;
+        const std::optional<unique_fd> tree =
+            file::open_by_handle(on.get(), *recorded->handle, recorded->path);
+        return !tree || !carried(tree->get());
+    }
+    return false;  // its filesystem is not mounted: not proven gone
+}
+
+bool registry::holds(unsigned index, int tree) const {
+    const std::optional<record> recorded = read(index);
+    if (!recorded) return false;
+    const struct stat status = file::status(tree, recorded->path);
+    if (recorded->legacy) {
+        struct stat there {};
+        return ::stat(recorded->path.c_str(), &there) == 0 && there.st_dev == status.st_dev &&
+               there.st_ino == status.st_ino;
+    }
+    if (recorded->handle) return file::handle_of(tree, recorded->path) == recorded->handle;
+    return status.st_dev == recorded->device && status.st_ino == recorded->inode;
+}
+
+unsigned registry::hand_over(int tree, const std::string& path, std::optional<unsigned> owners) {
+    if (path.find('\n') != std::string::npos)
+        throw std::runtime_error("the path " + path + " has a newline: refused");
+    const struct stat status = file::status(tree, path);
+    const record ours{.path = path,
+                      .device = status.st_dev,
+                      .inode = status.st_ino,
+                      .handle = file::handle_of(tree, path)};
+    // Every record is read first: one that is not ours refuses the tree before anything changed.
+    std::vector<std::optional<record>> records(pool_.ranges);
+    for (unsigned index = 1; index < pool_.ranges; ++index)
+        records[index] = read(index);
+    const auto take = [&](unsigned index) {
+        write(index, ours);
+        return index;
+    };
+    for (unsigned index = 1; index < pool_.ranges; ++index) {
+        const std::optional<record>& recorded = records[index];
+        if (!recorded) continue;
+        if (recorded->legacy ? recorded->path == path
+            : ours.handle    ? recorded->handle == ours.handle
+                             : recorded->device == ours.device && recorded->inode == ours.inode)
+            return recorded->legacy || recorded->path != path ? take(index) : index;
+    }
+    // The range its owners carry, when its record names no other tree on disk: a tree moved
+    // to another filesystem is a new inode with the old owners.
+    if (owners && *owners >= 1 && *owners < pool_.ranges && is_free(*owners, records[*owners]) &&
+        try_lock(pool_, *owners))
+        return take(*owners);
+    for (unsigned index = 1; index < pool_.ranges; ++index)
+        if (is_free(index, records[index]) && try_lock(pool_, index)) return take(index);
+    throw std::runtime_error("every uid range of root's " + std::to_string(pool_.ranges - 1) +
                              " is taken: remove the trees no longer used, or give root a larger "
                              "range in /etc/subuid and /etc/subgid");
 }
 
-held_range hold_free_range(const range_pool& pool) {
-    for (unsigned index = pool.ranges - 1; index >= 1; --index) {
-        const std::string recorded = recorded_tree(pool, index);
-        if (!recorded.empty() && owned_directory(recorded, pool.range(index))) continue;
-        if (unique_fd lock = try_lock(pool, index)) return {pool.range(index), std::move(lock)};
+held_range registry::hold_free_range() const {
+    for (unsigned index = pool_.ranges - 1; index >= 1; --index) {
+        if (!is_free(index, read(index))) continue;
+        if (unique_fd lock = try_lock(pool_, index)) return {pool_.range(index), std::move(lock)};
     }
-    throw std::runtime_error("every uid range of root's " + std::to_string(pool.ranges) +
+    throw std::runtime_error("every uid range of root's " + std::to_string(pool_.ranges - 1) +
                              " is in use: no range is left for a tree that belongs to none");
 }
 

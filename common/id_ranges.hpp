@@ -16,6 +16,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "fd.hpp"
 
@@ -49,23 +50,54 @@ range_pool root_pool();
 inline constexpr const char* registry_dir = "/var/lib/ns-process/uid-ranges";
 inline constexpr const char* lock_dir = "/run/ns-process";
 
-// True when range `index` was handed to the directory open as `tree`, and that directory
-// still belongs to the range.
-bool range_holds_tree(const range_pool& pool, unsigned index, int tree);
-// The path range `index` was handed to, as recorded, or "" when it has no record.
-std::string recorded_tree(const range_pool& pool, unsigned index);
-
-// own-rootfs: the range for the tree at `path` (its real path): the one recorded for it
-// already, else the lowest one that no live tree holds and no container is running with.
-// Records the choice. Throws nsp::error, std::runtime_error when every range is taken.
-unsigned record_tree(const range_pool& pool, const std::string& path);
-
 // A range no tree holds, locked for one container's lifetime: the last free one of the pool.
-// Throws std::runtime_error when every range is taken.
 struct held_range {
     id_range ids;
     unique_fd lock;  // the range is free again when this closes
 };
-held_range hold_free_range(const range_pool& pool);
+
+// The record of which tree each range was handed to: <registry_dir>/<first uid>, a file that
+// names the tree by its path when handed over and by its handle (file_at.hpp), which a move
+// within its filesystem does not change. A range is free when it has no record, or when its
+// tree is proven gone (the filesystem says no file has that handle any more) or no longer
+// carries the range's owners; a tree that cannot be proven gone keeps its range.
+//
+// Open, the registry is locked (flock(2) on its directory): exclusively by own-rootfs from the
+// choice of a range until the tree is handed over, shared by each run that looks a tree up or
+// borrows a range. So no run ever sees a tree half handed over, and two hand-overs never
+// choose the same range.
+class registry {
+  public:
+    enum class lock { shared, exclusive };
+    // Opens (making it when missing) and locks the registry in `directory`. Refuses, changing
+    // nothing, a directory that is a symlink or that anyone but root could write, on the way
+    // included. Throws nsp::error or std::runtime_error.
+    static registry open(const range_pool& pool, lock how,
+                         const std::string& directory = registry_dir);
+
+    // own-rootfs, with the exclusive lock: the range for the tree open as `tree` (`path`, its
+    // real path): the one recorded for it, else the one its owners carry (`owners`) when that
+    // one's tree is gone, else the lowest free one. Records the choice. Throws
+    // std::runtime_error when every range is taken or a record is not one this code wrote.
+    unsigned hand_over(int tree, const std::string& path, std::optional<unsigned> owners);
+
+    // Whether range `index` was handed to the directory open as `tree`, wherever it is now.
+    bool holds(unsigned index, int tree) const;
+
+    // A range no tree holds and no container runs with, locked for one container's lifetime:
+    // the last free one. Throws std::runtime_error when every range is taken.
+    held_range hold_free_range() const;
+
+  private:
+    struct record;
+    registry(const range_pool& pool, std::string directory, unique_fd fd)
+        : pool_(pool), directory_(std::move(directory)), fd_(std::move(fd)) {}
+    std::optional<record> read(unsigned index) const;
+    bool is_free(unsigned index, const std::optional<record>& recorded) const;
+    void write(unsigned index, const record& recorded);
+    range_pool pool_;
+    std::string directory_;
+    unique_fd fd_;  // the directory, locked
+};
 
 }  // namespace nsp::user

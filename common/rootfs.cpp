@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <climits>
 #include <cstdint>
 #include <stdexcept>
@@ -16,6 +17,7 @@
 #include "error.hpp"
 #include "hints.hpp"
 #include "mount.hpp"
+#include "options.hpp"
 #include "rootfs_mounts.hpp"
 
 namespace nsp::rootfs {
@@ -163,18 +165,32 @@ tree tree::open(const std::string& path) {
                           "use a copy of your own ('cp -a " + path + " DIR' makes one)");
         return opened;
     }
+    // Looked up under the registry's shared lock: no tree is half handed over meanwhile, and
+    // the range lent below is one no hand-over is choosing.
     const user::range_pool pool = user::root_pool();
+    const user::registry registry = user::registry::open(pool, user::registry::lock::shared);
     const auto index = pool.index_of(status.st_uid, status.st_gid);
-    if (index && *index != 0 && user::range_holds_tree(pool, *index, fd)) {
+    if (index && *index != 0 && registry.holds(*index, fd)) {
         opened.ids_ = pool.range(*index);
         return opened;
     }
-    user::held_range lent = user::hold_free_range(pool);
+    user::held_range lent = registry.hold_free_range();
     opened.ids_ = lent.ids;
     opened.range_lock_ = std::move(lent.lock);
-    say_read_only(path, status.st_uid,
-                  "to hand it over to the containers root runs: ./run.sh own-rootfs " + path +
-                      " (in the checkout)");
+    // The command a learner can type as printed: own-rootfs beside this executable, spelled
+    // as this one was typed (build/bin/own-rootfs), not run.sh, which may be another checkout's.
+    const std::string own_rootfs =
+        beside_this_executable("own-rootfs", program_invocation_name) + " " + path;
+    if (index && *index != 0)
+        write_text(STDERR_FILENO, program_name() + ": the rootfs " + path +
+                                      " carries the uids of another tree (" +
+                                      std::to_string(status.st_uid) +
+                                      " and up), so it is read-only inside; to give it a range "
+                                      "of its own: " +
+                                      own_rootfs + '\n');
+    else
+        say_read_only(path, status.st_uid,
+                      "to hand it over to the containers root runs: " + own_rootfs);
     return opened;
 }
 

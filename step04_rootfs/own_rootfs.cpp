@@ -8,9 +8,12 @@
 // plus 42, so distinct owners stay distinct. A tree handed over before is shifted from its old
 // range. Ids outside 0-65535 become the range's nobody (65534), without set-user-ID or
 // set-group-ID bits; device nodes keep their owner (no device of the tree works in a
-// container anyway: its root is mounted nodev). The walk never follows a symlink and never
-// leaves the tree's filesystem, so a tree whose owner swaps its directories meanwhile cannot
-// make root change anything outside it.
+// container anyway: its root is mounted nodev). It acts only on what it opened without
+// following a symlink, and never leaves the tree: mount points inside it (of any filesystem)
+// and files with links outside it are left alone and named, so a tree whose owner swaps its
+// entries meanwhile cannot make root change anything outside it. One range per tree: the
+// registry (common/id_ranges.hpp) knows a tree by its handle, so a moved tree keeps its range,
+// and a copy that carries another tree's owners gets a range of its own.
 #include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -19,14 +22,16 @@
 
 #include <climits>
 #include <cstdlib>
+#include <map>
 #include <memory>
-#include <set>
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "error.hpp"
 #include "fd.hpp"
+#include "file_at.hpp"
 #include "id_ranges.hpp"
 
 namespace {
@@ -35,7 +40,11 @@ constexpr const char* usage =
     "Usage: own-rootfs [--when-root] PATH\n"
     "Hand the root filesystem at PATH to the uid range that root's containers (step04_rootfs,\n"
     "step05_network) run it with, so that their root owns it: every owner and group is\n"
-    "shifted into the range, as systemd-nspawn --private-users-ownership=chown does.\n\n"
+    "shifted into the range, as systemd-nspawn --private-users-ownership=chown does.\n"
+    "It acts only on what it opened without following symlinks, and never leaves the tree:\n"
+    "mount points inside it and files with links outside it (cp -al makes those) are left\n"
+    "alone, each named on stderr. Each tree gets a range of its own, which it keeps when moved;\n"
+    "a copy made with cp -a gets its own when handed over.\n\n"
     "  --when-root   do nothing when not run as root (rootless, you own your trees already)\n"
     "  -h, --help    print this help and exit\n";
 
@@ -68,49 +77,63 @@ bool looks_like_a_rootfs(int tree) {
     return directory("etc") && (present("bin") || present("usr/bin"));
 }
 
+// Every owner in a tree shifted from one range to another. The walk acts only on what it
+// opened: each entry is opened beneath its directory's descriptor without following a symlink
+// or crossing a mount (file::open_inside), judged by a stat of that descriptor, and changed
+// through it. A symlink swapped in after the listing is opened as itself, so root never
+// changes the file it points to (issue 26: a swap between a stat and a chmod by name made a
+// host file set-user-ID). What is not the tree's alone is left as it is and named: mount
+// points, even of the tree's own filesystem, and files with more links than names found in
+// the tree (a cp -al copy links host files).
 class shifter {
   public:
-    shifter(nsp::user::id_range from, nsp::user::id_range to, dev_t device)
-        : from_(from), to_(to), device_(device) {}
+    shifter(nsp::user::id_range from, nsp::user::id_range to, int tree, std::string path)
+        : from_(from), to_(to), tree_(tree), path_(std::move(path)) {}
 
-    // Shifts `name` in `directory` (the tree itself when `name` is "."), and below it.
-    void shift(int directory, const char* name, const std::string& path) {
-        struct stat status {};
-        if (::fstatat(directory, name, &status, AT_SYMLINK_NOFOLLOW) != 0)
-            nsp::throw_errno("stat " + path);
-        if (status.st_dev != device_) return;  // another filesystem mounted here: not the tree's
-        if (S_ISCHR(status.st_mode) || S_ISBLK(status.st_mode)) return;
-        // A file with several names is shifted once.
-        if (!S_ISDIR(status.st_mode) && status.st_nlink > 1 &&
-            !seen_.insert({status.st_dev, status.st_ino}).second)
-            return;
-        change_owner(directory, name, path, status);
-        if (S_ISDIR(status.st_mode)) shift_entries(directory, name, path);
+    void run() {
+        const struct stat status = nsp::file::status(tree_, path_);
+        change_owner(tree_, status, path_);
+        shift_entries(tree_, "", path_);
+        for (const auto& [identity, file] : linked_)
+            shift_linked(file);
     }
+
+    unsigned long changed = 0;
+    std::vector<std::string> left_alone;  // each with the reason
 
   private:
-    void change_owner(int directory, const char* name, const std::string& path,
-                      const struct stat& status) {
-        const bool uid_in = status.st_uid >= from_.uid && status.st_uid - from_.uid < from_.count;
-        const bool gid_in = status.st_gid >= from_.gid && status.st_gid - from_.gid < from_.count;
-        const uid_t uid = uid_in ? to_.uid + (status.st_uid - from_.uid) : to_.uid + 65534;
-        const gid_t gid = gid_in ? to_.gid + (status.st_gid - from_.gid) : to_.gid + 65534;
-        if (uid == status.st_uid && gid == status.st_gid) return;
-        if (::fchownat(directory, name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
-            nsp::throw_errno("change the owner of " + path);
-        ++changed_;
-        // chown(2) clears set-user-ID and set-group-ID; they stay for ids that moved into the
-        // range, and go for the ones that did not.
-        mode_t mode = status.st_mode & 07777;
-        if (!uid_in) mode &= ~S_ISUID;
-        if (!gid_in) mode &= ~S_ISGID;
-        if (S_ISREG(status.st_mode) && (mode & (S_ISUID | S_ISGID)) != 0 &&
-            ::fchmodat(directory, name, mode, 0) != 0)
-            nsp::throw_errno("restore the mode of " + path);
+    struct linked_file {
+        struct stat judged {};
+        std::string relative, path;  // the first name found
+        nlink_t names = 0;           // names found in the tree
+    };
+
+    void visit(int directory, const std::string& name, const std::string& relative,
+               const std::string& path) {
+        const nsp::unique_fd fd(
+            static_cast<int>(nsp::file::open_inside(directory, name.c_str(), O_PATH | O_NOFOLLOW)));
+        if (!fd && errno == EXDEV) return left_alone.push_back(path + ": a mount point");
+        if (!fd && errno == ENOENT) return;  // removed since its directory was listed
+        if (!fd) nsp::throw_errno("open " + path);
+        const struct stat status = nsp::file::status(fd.get(), path);
+        if (S_ISCHR(status.st_mode) || S_ISBLK(status.st_mode)) return;
+        // A file with several names waits until every name in the tree is counted.
+        if (!S_ISDIR(status.st_mode) && status.st_nlink > 1) {
+            linked_file& file = linked_[{status.st_dev, status.st_ino}];
+            if (file.names++ == 0) {
+                file.judged = status;
+                file.relative = relative;
+                file.path = path;
+            }
+            return;
+        }
+        change_owner(fd.get(), status, path);
+        if (S_ISDIR(status.st_mode)) shift_entries(fd.get(), relative, path);
     }
 
-    void shift_entries(int parent, const char* name, const std::string& path) {
-        const int fd = ::openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    // The directory open as `directory` (O_PATH), listed through "." beneath it: the same inode.
+    void shift_entries(int directory, const std::string& relative, const std::string& path) {
+        const int fd = ::openat(directory, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0) nsp::throw_errno("open " + path);
         DIR* dir = ::fdopendir(fd);
         if (dir == nullptr) {
@@ -121,16 +144,53 @@ class shifter {
         while (const dirent* entry = ::readdir(dir)) {
             const std::string child = entry->d_name;
             if (child == "." || child == "..") continue;
-            shift(::dirfd(dir), child.c_str(), std::string(path).append("/").append(child));
+            visit(::dirfd(dir), child, relative.empty() ? child : relative + "/" + child,
+                  path + "/" + child);
         }
     }
 
-    nsp::user::id_range from_, to_;
-    dev_t device_;
-    std::set<std::pair<dev_t, ino_t>> seen_;
+    // Opened again beneath the tree, it must be the file judged (its device, inode and type),
+    // with no more links than the names found in the tree: the others are outside it.
+    void shift_linked(const linked_file& file) {
+        const auto changed = [&] {
+            left_alone.push_back(file.path + ": it changed while the tree was handed over");
+        };
+        const nsp::unique_fd fd(static_cast<int>(
+            nsp::file::open_inside(tree_, file.relative.c_str(), O_PATH | O_NOFOLLOW)));
+        if (!fd && errno == ENOENT) return;  // removed meanwhile
+        if (!fd && (errno == ELOOP || errno == EXDEV)) return changed();
+        if (!fd) nsp::throw_errno("open " + file.path);
+        const struct stat status = nsp::file::status(fd.get(), file.path);
+        if (status.st_dev != file.judged.st_dev || status.st_ino != file.judged.st_ino ||
+            (status.st_mode & S_IFMT) != (file.judged.st_mode & S_IFMT))
+            return changed();
+        if (status.st_nlink > file.names)
+            return left_alone.push_back(file.path + ": it has links outside the tree");
+        change_owner(fd.get(), status, file.path);
+    }
 
-  public:
-    unsigned long changed_ = 0;
+    // Through the descriptor `fd`, whose stat is `status`.
+    void change_owner(int fd, const struct stat& status, const std::string& path) {
+        const bool uid_in = status.st_uid >= from_.uid && status.st_uid - from_.uid < from_.count;
+        const bool gid_in = status.st_gid >= from_.gid && status.st_gid - from_.gid < from_.count;
+        const uid_t uid = uid_in ? to_.uid + (status.st_uid - from_.uid) : to_.uid + 65534;
+        const gid_t gid = gid_in ? to_.gid + (status.st_gid - from_.gid) : to_.gid + 65534;
+        if (uid == status.st_uid && gid == status.st_gid) return;
+        nsp::file::change_owner(fd, uid, gid, path);
+        ++changed;
+        // chown(2) clears set-user-ID and set-group-ID; they stay for ids that moved into the
+        // range, and go for the ones that did not.
+        mode_t mode = status.st_mode & 07777;
+        if (!uid_in) mode &= ~S_ISUID;
+        if (!gid_in) mode &= ~S_ISGID;
+        if (S_ISREG(status.st_mode) && (mode & (S_ISUID | S_ISGID)) != 0)
+            nsp::file::change_mode(fd, mode, path);
+    }
+
+    nsp::user::id_range from_, to_;
+    int tree_;
+    std::string path_;
+    std::map<std::pair<dev_t, ino_t>, linked_file> linked_;
 };
 
 int own(const std::string& path) {
@@ -149,19 +209,26 @@ int own(const std::string& path) {
     struct stat status {};
     if (::fstat(tree.get(), &status) != 0) nsp::throw_errno("stat " + path);
 
+    // The registry stays locked until the tree is handed over: no other hand-over chooses
+    // meanwhile, and no container starts on a tree half shifted.
     const nsp::user::range_pool pool = nsp::user::root_pool();
-    const unsigned index = nsp::user::record_tree(pool, real_path);
-    const nsp::user::id_range to = pool.range(index);
+    nsp::user::registry registry =
+        nsp::user::registry::open(pool, nsp::user::registry::lock::exclusive);
     // Shifted from the range it belongs to, when it was handed over before; else from 0.
     const auto old = pool.index_of(status.st_uid, status.st_gid);
+    const unsigned index = registry.hand_over(tree.get(), real_path, old);
+    const nsp::user::id_range to = pool.range(index);
     const nsp::user::id_range from =
         old ? pool.range(*old) : nsp::user::id_range{0, 0, nsp::user::range_size};
-    shifter walk(from, to, status.st_dev);
-    walk.shift(tree.get(), ".", path);
+    shifter walk(from, to, tree.get(), path);
+    walk.run();
+    for (const std::string& file : walk.left_alone)
+        nsp::write_text(STDERR_FILENO,
+                        "own-rootfs: left alone, not the tree's own: " + file + "\n");
     nsp::write_text(STDOUT_FILENO, "own-rootfs: " + path + " belongs to uids and gids " +
                                        std::to_string(to.uid) + "-" +
                                        std::to_string(to.uid + to.count - 1) + " now (" +
-                                       std::to_string(walk.changed_) +
+                                       std::to_string(walk.changed) +
                                        " files changed): root in the containers root runs on "
                                        "it owns it\n");
     return 0;

@@ -1,15 +1,20 @@
-// Unit tests for common/: exit-status mapping, the hint table, the pipes, the command line.
+// Unit tests for common/: exit-status mapping, the hint table, the pipes, the command line,
+// the registry of uid ranges.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <system_error>
 
 #include "error.hpp"
 #include "hints.hpp"
+#include "id_ranges.hpp"
 #include "options.hpp"
 #include "process.hpp"
 #include "rootfs.hpp"
@@ -17,6 +22,8 @@
 #include "trace.hpp"
 
 namespace {
+
+namespace fs = std::filesystem;
 
 TEST(ExitStatus, NormalExitIsTheCommandsOwn) {
     EXPECT_EQ(nsp::process::exit_status_of(0), 0);
@@ -384,3 +391,139 @@ TEST(CommandLine, AValueNamedLikeAnOptionIsAValue) {
 }
 
 }  // namespace
+
+// The registry of uid ranges (id_ranges.hpp), in a directory of the test's own and with a pool
+// of its own (range 1 alone handed out, far above root's), so no one else's ranges are touched.
+class Registry : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        if (::getuid() != 0) GTEST_SKIP() << "the registry is root's: run the tests as root";
+        std::string pattern = "/tmp/ns-process-registry.XXXXXX";
+        ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+        dir_ = pattern;
+        fs::permissions(dir_, fs::perms(0755));
+    }
+    void TearDown() override {
+        std::error_code ignored;
+        if (!dir_.empty()) fs::remove_all(dir_, ignored);
+        // The run locks of the ranges handed out here (range 2 by a pool of three).
+        for (const uid_t first : {pool_.range(1).uid, pool_.range(2).uid})
+            fs::remove(std::string(nsp::user::lock_dir) + "/uid-range-" + std::to_string(first),
+                       ignored);
+    }
+    std::string registry_dir() const { return (dir_ / "ns-process" / "uid-ranges").string(); }
+    nsp::user::registry open() const {
+        return nsp::user::registry::open(pool_, nsp::user::registry::lock::exclusive,
+                                         registry_dir());
+    }
+    // A directory to hand over, open.
+    nsp::unique_fd tree(const std::string& name) const {
+        fs::create_directory(dir_ / name);
+        return nsp::unique_fd(::open((dir_ / name).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    }
+    // Every file under the test's directory and what it holds, to compare before and after.
+    std::string listing() const {
+        std::string all;
+        for (const auto& entry : fs::recursive_directory_iterator(dir_))
+            all +=
+                entry.path().string() + (entry.is_regular_file() ? " " + read(entry) : "") + "\n";
+        return all;
+    }
+    static std::string read(const fs::directory_entry& entry) {
+        std::ifstream in(entry.path());
+        return {std::istreambuf_iterator<char>(in), {}};
+    }
+    // What `action` threw, or "" when it did not throw.
+    template <class Action>
+    static std::string refusal(Action&& action) {
+        try {
+            action();
+        } catch (const std::exception& error) {
+            return error.what();
+        }
+        return "";
+    }
+    fs::path dir_;
+    const nsp::user::range_pool pool_{0x7E000000, 0x7E000000, 2};
+};
+
+TEST_F(Registry, ASymlinkOnTheWayIsRefusedAndNothingIsMade) {
+    fs::create_directory(dir_ / "elsewhere");
+    fs::create_directory_symlink(dir_ / "elsewhere", dir_ / "ns-process");
+    EXPECT_EQ(refusal([&] { open(); }),
+              "the uid-range registry " + registry_dir() + " has " +
+                  (dir_ / "ns-process").string() +
+                  ", a symlink or not a directory: refused (it must be root's own directory)");
+    EXPECT_TRUE(fs::is_empty(dir_ / "elsewhere"));
+}
+
+TEST_F(Registry, ADirectoryOthersCanWriteIsRefused) {
+    fs::create_directory(dir_ / "ns-process");
+    fs::permissions(dir_ / "ns-process", fs::perms(0777));
+    EXPECT_NE(refusal([&] { open(); }).find("which others than root can change: refused"),
+              std::string::npos);
+    EXPECT_TRUE(fs::is_empty(dir_ / "ns-process"));
+}
+
+TEST_F(Registry, ACorruptRecordIsRefusedAndNothingChanges) {
+    fs::create_directories(registry_dir());
+    std::ofstream(fs::path(registry_dir()) / std::to_string(pool_.range(1).uid))
+        << "tree /somewhere\nnot a record\n";
+    const nsp::unique_fd fd = tree("tree");
+    const std::string before = listing();
+    EXPECT_EQ(refusal([&] { open().hand_over(fd.get(), (dir_ / "tree").string(), std::nullopt); }),
+              "the record " + registry_dir() + "/" + std::to_string(pool_.range(1).uid) +
+                  " is not one own-rootfs writes: refused (remove it if no tree has uids " +
+                  std::to_string(pool_.range(1).uid) + " and up)");
+    EXPECT_EQ(listing(), before);
+}
+
+TEST_F(Registry, RunningOutOfRangesIsRefusedAndNothingChanges) {
+    const nsp::unique_fd first = tree("first"), second = tree("second");
+    EXPECT_EQ(open().hand_over(first.get(), (dir_ / "first").string(), std::nullopt), 1u);
+    ASSERT_EQ(::chown((dir_ / "first").c_str(), pool_.range(1).uid, pool_.range(1).gid), 0);
+    const std::string before = listing();
+    EXPECT_NE(refusal([&] {
+                  open().hand_over(second.get(), (dir_ / "second").string(), std::nullopt);
+              }).find("every uid range of root's 1 is taken"),
+              std::string::npos);
+    EXPECT_EQ(listing(), before);
+}
+
+// A range is known by its tree's handle: a move keeps it taken; only the tree's removal frees it.
+TEST_F(Registry, ARangeIsFreeAgainOnlyWhenItsTreeIsGone) {
+    const nsp::unique_fd second = tree("second");
+    {
+        const nsp::unique_fd first = tree("first");
+        EXPECT_EQ(open().hand_over(first.get(), (dir_ / "first").string(), std::nullopt), 1u);
+        ASSERT_EQ(::chown((dir_ / "first").c_str(), pool_.range(1).uid, pool_.range(1).gid), 0);
+        fs::rename(dir_ / "first", dir_ / "moved");
+        EXPECT_TRUE(open().holds(1, first.get())) << "the moved tree still holds its range";
+        EXPECT_NE(refusal([&] {
+                      open().hand_over(second.get(), (dir_ / "second").string(), std::nullopt);
+                  }),
+                  "");
+    }
+    fs::remove(dir_ / "moved");
+    EXPECT_EQ(open().hand_over(second.get(), (dir_ / "second").string(), std::nullopt), 1u);
+}
+
+// A tree moved to another filesystem is a copy with the old owners: once the tree its range
+// was given to is gone, handing it over gives it back that range, not the lowest free one.
+TEST_F(Registry, ACopyWhoseOriginalIsGoneGetsItsOwnersRangeBack) {
+    const nsp::user::range_pool pool{0x7E000000, 0x7E000000, 3};
+    const auto open_pool = [&] {
+        return nsp::user::registry::open(pool, nsp::user::registry::lock::exclusive,
+                                         registry_dir());
+    };
+    for (const char* name : {"first", "second"}) {
+        const nsp::unique_fd fd = tree(name);
+        const unsigned index =
+            open_pool().hand_over(fd.get(), (dir_ / name).string(), std::nullopt);
+        ASSERT_EQ(::chown((dir_ / name).c_str(), pool.range(index).uid, pool.range(index).gid), 0);
+    }
+    fs::remove(dir_ / "first");
+    fs::remove(dir_ / "second");
+    const nsp::unique_fd copied = tree("copied");
+    EXPECT_EQ(open_pool().hand_over(copied.get(), (dir_ / "copied").string(), 2u), 2u);
+}

@@ -188,6 +188,7 @@ learner_checkout::learner_checkout() {
 }
 
 learner_checkout::~learner_checkout() {
+    forget_records_under(dir_);
     std::error_code ignored;
     fs::remove_all(dir_, ignored);
 }

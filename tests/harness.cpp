@@ -369,8 +369,21 @@ installation::installation() {
 }
 
 installation::~installation() {
+    forget_records_under(dir_);
     std::error_code ignored;
     fs::remove_all(dir_, ignored);
+}
+
+void forget_records_under(const fs::path& dir) {
+    std::error_code ignored;
+    const std::string inside = dir.string() + "/";
+    for (const auto& entry : fs::directory_iterator("/var/lib/ns-process/uid-ranges", ignored)) {
+        // A record is "tree PATH" and more lines; an older one, a symlink to the tree.
+        const std::string tree = entry.is_symlink()
+                                     ? "tree " + fs::read_symlink(entry.path(), ignored).string()
+                                     : read_file(entry.path());
+        if (tree.starts_with("tree " + inside)) fs::remove(entry.path(), ignored);
+    }
 }
 
 // The guard in front of netsetgo (see installation::guarded_netsetgo). A target is allowed

@@ -131,6 +131,10 @@ class installation {
     std::filesystem::path dir_;
 };
 
+// Removes the records of the uid-range registry (/var/lib/ns-process/uid-ranges) that name a
+// tree under `dir`: tests hand trees over, and leave no record behind.
+void forget_records_under(const std::filesystem::path& dir);
+
 // Writes the guard installation::guarded_netsetgo() is, in front of `netsetgo`.
 void write_netsetgo_guard(const std::filesystem::path& guard,
                           const std::filesystem::path& netsetgo);

@@ -91,6 +91,7 @@ patched_tree::patched_tree() {
 }
 
 patched_tree::~patched_tree() {
+    forget_records_under(dir_);  // its build handed its rootfs over
     std::error_code ignored;
     fs::remove_all(dir_, ignored);
 }
