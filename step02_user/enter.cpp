@@ -50,8 +50,8 @@ int enter_container(const nsp::enter::container& target, const std::vector<std::
         joins.push_back(std::move(ns));
     const nsp::unique_fd root = nsp::setns::open_directory_of(target.pid, "root");
     const nsp::unique_fd cwd = nsp::setns::open_directory_of(target.pid, "cwd");
-    // What the container may ever hold: steps 4-5 leave CAP_SYS_ADMIN out, so that root inside
-    // cannot unmount what the runtime mounted (chapter 6). The command gets no more.
+    // What the container may ever hold: its PID 1's bounding set. The command gets no more, so
+    // entering never adds a capability the container itself could not have.
     const uint64_t bounding_set = nsp::capability::bounding_set_of(target.pid);
     if (nsp::setns::has_ended(pidfd.get()))
         throw std::runtime_error("container " + std::to_string(target.pid) + " has exited");

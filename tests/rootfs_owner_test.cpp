@@ -1,7 +1,8 @@
 // Who owns a container's root filesystem (issues 20 and 22): its root does, and never host
 // root. Root-run containers map a uid range per tree (common/id_ranges.hpp), which own-rootfs
-// hands the tree to; a tree owned by someone else runs read-only and says so once; what the
-// runtime mounts stays mounted; two trees never share a uid on the host. Label step04.
+// hands the tree to; a tree owned by someone else runs read-only and says so once; what root
+// inside unmounts of the runtime's mounts shows only the tree; two trees never share a uid on
+// the host (issue 26: own-rootfs stays inside its tree, one range per tree). Label step04.
 #include <fcntl.h>
 #include <grp.h>
 #include <gtest/gtest.h>
