@@ -46,18 +46,21 @@ int child(void* arg) {
     // [1] The hostname, set inside the new UTS namespace (chapter 1 §2).
     if (sethostname("ns-process", strlen("ns-process")) != 0) die("sethostname");
     // [/1]
-    // [3] Mounts made private, so none reaches the host (chapter 3 §2).
+    // [3] Mounts made private, so none reaches the host, then a /proc of the new PID
+    // namespace, so that ps sees only the container (chapter 3 §2).
     if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) die("mount private");
+    if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+        die("mount proc");
     // [/3]
     // [4] The rootfs bound onto itself: pivot_root(2) needs a mount point (chapter 4 §2).
     if (mount(rootfs.c_str(), rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
         die("bind mount the rootfs");
     // [/4]
-    // [4] The container's /proc, mounted while the host's is still in sight: the kernel
-    // refuses a new proc to a user namespace that sees none (chapter 4 §2).
+    // [4] The rootfs's own /proc, mounted before the pivot: once the old root is gone, the
+    // kernel refuses a new proc to a user namespace that sees none (chapter 4 §2).
     if (mount("proc", (rootfs + "/proc").c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
               nullptr) != 0)
-        die("mount proc");
+        die("mount proc in the rootfs");
     // [/4]
     // [4] A minimal /dev: a tmpfs with the host's harmless devices bound in (chapter 4 §2).
     std::string dev = rootfs + "/dev";
@@ -71,8 +74,8 @@ int child(void* arg) {
             die(inside.c_str());
     }
     // [/4]
-    // [4] pivot_root into the rootfs, the old root stacked under the new one, then detached
-    // (chapter 4 §2). pivot_root(".", ".") needs no put_old directory in the rootfs.
+    // [4] pivot_root into the rootfs (chapter 4 §2): pivot_root(".", ".") stacks the old root
+    // on the new one, with no put_old directory to make in the rootfs; umount2 detaches it.
     if (chdir(rootfs.c_str()) != 0) die("chdir rootfs");
     if (syscall(SYS_pivot_root, ".", ".") != 0) die("pivot_root");
     if (umount2(".", MNT_DETACH) != 0) die("umount2 the old root");
