@@ -20,7 +20,7 @@ char child_stack[1024 * 1024];
 // The child: runs inside the new namespaces; `arg` is the command to run.
 int child(void* arg) {
     char** command = static_cast<char**>(arg);
-    // [1] The hostname, set inside the new UTS namespace (chapter 1 §2).
+    // [1] Set the hostname, inside the new UTS namespace (chapter 1 §2).
     if (sethostname("ns-process", strlen("ns-process")) != 0) die("sethostname");
     // [/1]
     execvp(command[0], command);
@@ -38,7 +38,7 @@ int main(int argc, char* argv[]) {
     setenv("PS1", "-[ns-process]- # ", 1);
 
     int flags = SIGCHLD;
-    // [1] A new UTS namespace for the child (chapter 1 §2).
+    // [1] Give the child a new UTS namespace (chapter 1 §2).
     flags |= CLONE_NEWUTS;
     // [/1]
     pid_t pid = clone(child, child_stack + sizeof child_stack, flags, command);

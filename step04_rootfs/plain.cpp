@@ -36,32 +36,32 @@ void write_proc(pid_t pid, const char* file, const std::string& text) {
 // The child: runs inside the new namespaces; `arg` is the command to run.
 int child(void* arg) {
     char** command = static_cast<char**>(arg);
-    // [2] Wait for the go-ahead: until the parent has written the maps (chapter 2 §2).
+    // [2] Wait for the go-ahead: the parent writes the maps first (chapter 2 §2).
     close(go_ahead[1]);
     char byte;
     if (read(go_ahead[0], &byte, 1) != 1) exit(125);  // the parent died first
     close(go_ahead[0]);
     // [/2]
-    // [1] The hostname, set inside the new UTS namespace (chapter 1 §2).
+    // [1] Set the hostname, inside the new UTS namespace (chapter 1 §2).
     if (sethostname("ns-process", strlen("ns-process")) != 0) die("sethostname");
     // [/1]
-    // [3] Mounts made private, so none reaches the host, then a /proc of the new PID
-    // namespace, so that ps sees only the container (chapter 3 §2).
+    // [3] Make every mount private, so that none reaches the host, then mount a /proc of the
+    // new PID namespace, so that ps sees only the container (chapter 3 §2).
     if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) die("mount private");
     if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
         die("mount proc");
     // [/3]
-    // [4] The rootfs bound onto itself: pivot_root(2) needs a mount point (chapter 4 §2).
+    // [4] Bind-mount the rootfs onto itself: pivot_root(2) needs a mount point (chapter 4 §2).
     if (mount(rootfs.c_str(), rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
         die("bind mount the rootfs");
     // [/4]
-    // [4] The rootfs's own /proc, mounted before the pivot: once the old root is gone, the
-    // kernel refuses a new proc to a user namespace that sees none (chapter 4 §2).
+    // [4] Mount the rootfs's own /proc before the pivot: once the old root is gone, the kernel
+    // refuses a new proc to a user namespace that sees none (chapter 4 §2).
     if (mount("proc", (rootfs + "/proc").c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
               nullptr) != 0)
         die("mount proc in the rootfs");
     // [/4]
-    // [4] A minimal /dev: a tmpfs with the host's harmless devices bound in (chapter 4 §2).
+    // [4] Make a minimal /dev: a tmpfs with the host's harmless devices bound in (chapter 4 §2).
     std::string dev = rootfs + "/dev";
     if (mount("tmpfs", dev.c_str(), "tmpfs", MS_NOSUID, "mode=755") != 0) die("mount /dev");
     for (const char* name : {"null", "zero", "random", "urandom"}) {
@@ -73,8 +73,8 @@ int child(void* arg) {
             die(inside.c_str());
     }
     // [/4]
-    // [4] pivot_root into the rootfs (chapter 4 §2): pivot_root(".", ".") stacks the old root
-    // on the new one, with no put_old directory to make in the rootfs; umount2 detaches it.
+    // [4] Switch to the rootfs with pivot_root(2), and detach the old root (chapter 4 §2).
+    // pivot_root(".", ".") stacks the old root on the new one: no put_old to make.
     if (chdir(rootfs.c_str()) != 0) die("chdir rootfs");
     if (syscall(SYS_pivot_root, ".", ".") != 0) die("pivot_root");
     if (umount2(".", MNT_DETACH) != 0) die("umount2 the old root");
@@ -103,28 +103,28 @@ int main(int argc, char* argv[]) {
     char** command = first < argc ? argv + first : default_command;
     setenv("PS1", "-[ns-process]- # ", 1);
 
-    // [2] The go-ahead pipe, made before clone so that both sides hold it (chapter 2 §2).
+    // [2] Make the go-ahead pipe before clone, so that both sides hold it (chapter 2 §2).
     if (pipe(go_ahead) != 0) die("pipe");
     // [/2]
     int flags = SIGCHLD;
-    // [1] A new UTS namespace for the child (chapter 1 §2).
+    // [1] Give the child a new UTS namespace (chapter 1 §2).
     flags |= CLONE_NEWUTS;
     // [/1]
-    // [2] A new user namespace: root inside, you outside (chapter 2 §2).
+    // [2] Give the child a new user namespace: root inside, you outside (chapter 2 §2).
     flags |= CLONE_NEWUSER;
     // [/2]
-    // [3] New mount, PID and IPC namespaces: the command is PID 1 (chapter 3 §2).
+    // [3] Give the child new mount, PID and IPC namespaces: the command is PID 1 (chapter 3 §2).
     flags |= CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC;
     // [/3]
     pid_t pid = clone(child, child_stack + sizeof child_stack, flags, command);
     if (pid < 0) die("clone");
-    // [2] The maps, written from outside (chapter 2 §2). Without CAP_SETGID the kernel takes
-    // a gid_map only once setgroups(2) is denied.
+    // [2] Write the child's uid and gid maps from outside (chapter 2 §2). Without CAP_SETGID
+    // the kernel takes a gid_map only once setgroups(2) is denied.
     write_proc(pid, "uid_map", "0 " + std::to_string(getuid()) + " 1");
     if (getuid() != 0) write_proc(pid, "setgroups", "deny");
     write_proc(pid, "gid_map", "0 " + std::to_string(getgid()) + " 1");
     // [/2]
-    // [2] Then the go-ahead: the child may go on (chapter 2 §2).
+    // [2] Then send the go-ahead: the child may go on (chapter 2 §2).
     if (write(go_ahead[1], "G", 1) != 1) die("write the go-ahead");
     // [/2]
 
