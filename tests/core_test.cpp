@@ -541,13 +541,29 @@ int check(int step, const fs::path& file) {
     for (int stage = 1; stage <= step; ++stage)
         filter +=
             (filter.empty() ? "" : ":") + std::string("Core/Stage") + std::to_string(stage) + ".*";
+    if (!running_as_root()) {
+        // The checks as root cannot run; those as the learner can, stage 5 with the installed
+        // netsetgo.
+        filter += ":-*/root";
+        std::cout << "stage 1: skipped: it needs root (CLONE_NEWUTS needs CAP_SYS_ADMIN, chapter 1 "
+                     "§4); the other stages run as you, uid "
+                  << geteuid() << "\n";
+    }
     GTEST_FLAG_SET(filter, filter);
     GTEST_FLAG_SET(fail_fast, true);
     ::testing::TestEventListeners& listeners = ::testing::UnitTest::GetInstance()->listeners();
     delete listeners.Release(listeners.default_result_printer());
     listeners.Append(new check_printer);
     // One copy of the build for every check, not one per check.
-    const std::shared_ptr<installation> copy = installation::get();
+    std::shared_ptr<installation> copy;
+    try {
+        copy = installation::get();
+    } catch (const std::exception& error) {
+        fs::remove_all(dir);
+        std::cout << "check " << step << ": cannot copy the build for the checks: " << error.what()
+                  << "\n";
+        return 2;
+    }
     const int failed = RUN_ALL_TESTS();
     fs::remove_all(dir);
     if (failed != 0) {
