@@ -381,7 +381,7 @@ class Stage4 : public Stage {
 
 TEST_P(Stage4, RootIsTheRootfs) {
     asks("/ is the rootfs (its marker file is there)");
-    const std::string marker = "nsp-core-marker-" + std::to_string(getpid());
+    const std::string marker = "ns-process-check-marker";
     const fs::path file = fs::path(rootfs()) / marker;
     std::ofstream(file).put('x');
     const result r = in_container({"ls", "/"});
