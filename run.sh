@@ -29,6 +29,8 @@
 #                      hand the tree at PATH to the containers root runs, so that their root
 #                      owns it (build/rootfs is handed over when root builds it)
 set -eu
+# Where run.sh was started: learn's DIR and check's FILE are relative to it.
+caller_dir=$(pwd)
 cd "$(dirname "$0")"
 
 # The version apt would install for package $1, or nothing when apt offers none.
@@ -157,10 +159,18 @@ bench() {
 # other steps' markers become plain comments. Generated each time, never kept as a copy.
 learn() {
     case ${1:-} in [1-5]) ;; *) echo "usage: ./run.sh learn N [DIR]   (N: 1-5)" >&2; exit 2 ;; esac
-    dir=${2:-learn}
+    # $shown: the file as the caller would name it.
+    if [ $# -ge 2 ]; then
+        shown=$2/step0$1.cpp
+        case $2 in /*) dir=$2 ;; *) dir=$caller_dir/$2 ;; esac
+    else
+        dir=learn
+        shown=learn/step0$1.cpp
+        [ "$caller_dir" -ef . ] || shown=$(pwd)/$shown
+    fi
     file=$dir/step0$1.cpp
     if [ -e "$file" ]; then
-        echo "run.sh: $file exists, not overwritten (move it away to start again)" >&2
+        echo "run.sh: $shown exists, not overwritten (move it away to start again)" >&2
         exit 1
     fi
     mkdir -p "$dir"
@@ -177,8 +187,8 @@ learn() {
         todo && !said && /^ *\/\// { print; next }
         todo { said = 1; next }
         { print }' step0"$1"_*/plain.cpp >"$file"
-    echo "run.sh: wrote $file: step $1 with $(grep -c 'TODO:' "$file") TODOs;" \
-        "check it with ./run.sh check $1 $file"
+    echo "run.sh: wrote $shown: step $1 with $(grep -c 'TODO:' "$file") TODOs;" \
+        "check it with ./run.sh check $1 $shown"
 }
 
 # ./run.sh check N FILE: FILE built with this build's compiler and warnings, then the core
@@ -191,7 +201,9 @@ check() {
     elif [ ! -x build/tests/core_test ]; then
         build >/dev/null
     fi
-    exec build/tests/core_test --check "$1" "$2"
+    checks=$(pwd)/build/tests/core_test
+    cd "$caller_dir"
+    exec "$checks" --check "$1" "$2"
 }
 
 build() {

@@ -513,7 +513,7 @@ class check_printer : public ::testing::EmptyTestEventListener {
 std::string build(const fs::path& file, int step, const fs::path& dir) {
     const fs::path program = dir / ("step0" + std::to_string(step));
     const std::string command = std::string(NSP_CXX_COMPILER) +
-                                " -std=c++20 -Wall -Wextra -Werror -O1 -o " +
+                                " -std=c++20 -Wall -Wextra -Werror -o " +
                                 quoted(program.string()) + " " + quoted(file.string());
     std::cout << "building " << file.string() << ": " << NSP_CXX_COMPILER_NAME
               << " -std=c++20 -Wall -Wextra -Werror" << std::endl;
