@@ -361,14 +361,13 @@ TEST_P(Stage3, PsSeesOnlyTheContainer) {
 TEST_P(Stage3, AMountInsideNeverShowsOutside) {
     asks("a mount made inside never shows outside");
     const std::string marker = "nsp-core-" + std::to_string(getpid());
-    const std::string before = host_mounts();
     const result r = in_container(
         {"/bin/sh", "-c",
          "mount -t tmpfs " + marker + " /tmp && grep -c " + marker + " /proc/self/mounts"});
     const std::string after = host_mounts();
-    if (r.exit_status != 0 || r.out != "1\n" || after.find(marker) != std::string::npos ||
-        after != before)
-        failed("1 (mounted inside), and the mount table outside unchanged", r,
+    // The marker only: on a shared machine others may mount on the host meanwhile.
+    if (r.exit_status != 0 || r.out != "1\n" || after.find(marker) != std::string::npos)
+        failed("1 (mounted inside), and no " + marker + " in the mount table outside", r,
                "did the child make every mount private (mount(NULL, \"/\", NULL, MS_REC | "
                "MS_PRIVATE, NULL)) in its own mount namespace (CLONE_NEWNS)? See chapter 3 §2.");
 }
@@ -513,8 +512,8 @@ class check_printer : public ::testing::EmptyTestEventListener {
 std::string build(const fs::path& file, int step, const fs::path& dir) {
     const fs::path program = dir / ("step0" + std::to_string(step));
     const std::string command = std::string(NSP_CXX_COMPILER) +
-                                " -std=c++20 -Wall -Wextra -Werror -o " +
-                                quoted(program.string()) + " " + quoted(file.string());
+                                " -std=c++20 -Wall -Wextra -Werror -o " + quoted(program.string()) +
+                                " " + quoted(file.string());
     std::cout << "building " << file.string() << ": " << NSP_CXX_COMPILER_NAME
               << " -std=c++20 -Wall -Wextra -Werror" << std::endl;
     if (std::system(command.c_str()) != 0) return "";
