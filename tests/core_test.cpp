@@ -45,7 +45,7 @@ bool netsetgo_installed_setuid() {
 }
 
 // Shell-quotes a word when it needs it, for the "ran:" line.
-std::string quoted(const std::string& word) {
+std::string shell_word(const std::string& word) {
     if (!word.empty() && word.find_first_of(" '\"$;&|<>*?()\\\n") == std::string::npos) return word;
     std::string out = "'";
     for (char c : word)
@@ -110,7 +110,7 @@ class Stage : public ::testing::TestWithParam<as> {
         std::string prog = program_;
         for (const std::string& option : options())
             prog += " " + option;
-        ran_ = "sh -c " + quoted(script) + "   (PROG: " + displayed_program() + ")";
+        ran_ = "sh -c " + shell_word(script) + "   (PROG: " + displayed_program() + ")";
         return run("/bin/sh", {"-c", "PROG='" + prog + "'\n" + script},
                    {.user = GetParam(), .own_network_namespace = root_network()});
     }
@@ -122,7 +122,14 @@ class Stage : public ::testing::TestWithParam<as> {
                 text.pop_back();
             return text;
         };
+        // At most a screenful: a host's whole process list says no more than its first lines.
         std::string came = chomped(got.out);
+        if (const std::vector<std::string> lines = lines_of(came); lines.size() > 12) {
+            came.clear();
+            for (size_t i = 0; i < 10; ++i)
+                came += lines[i] + "\n";
+            came += "... (" + std::to_string(lines.size() - 10) + " more lines)";
+        }
         if (!got.err.empty()) came += (came.empty() ? "" : "\n") + chomped(got.err);
         came += (came.empty() ? "" : "\n") + std::string("(exit status ") +
                 std::to_string(got.exit_status) + ")";
@@ -155,10 +162,12 @@ class Stage : public ::testing::TestWithParam<as> {
             else if (i > 0 && args[i - 1] == "--netsetgo")
                 line += " NETSETGO";
             else
-                line += " " + quoted(args[i]);
+                line += " " + shell_word(args[i]);
         }
-        if (!input.empty()) line += "   with stdin: " + quoted(input);
-        return line;
+        if (input.empty()) return line;
+        std::string text = input;
+        if (text.ends_with('\n')) text.pop_back();
+        return "echo " + shell_word(text) + " | " + line;
     }
     static std::string indented(const std::string& text) {
         std::string out;
@@ -512,8 +521,8 @@ class check_printer : public ::testing::EmptyTestEventListener {
 std::string build(const fs::path& file, int step, const fs::path& dir) {
     const fs::path program = dir / ("step0" + std::to_string(step));
     const std::string command = std::string(NSP_CXX_COMPILER) +
-                                " -std=c++20 -Wall -Wextra -Werror -o " + quoted(program.string()) +
-                                " " + quoted(file.string());
+                                " -std=c++20 -Wall -Wextra -Werror -o " +
+                                shell_word(program.string()) + " " + shell_word(file.string());
     std::cout << "building " << file.string() << ": " << NSP_CXX_COMPILER_NAME
               << " -std=c++20 -Wall -Wextra -Werror" << std::endl;
     if (std::system(command.c_str()) != 0) return "";
