@@ -123,6 +123,32 @@ TEST_P(Learn, AFreshSkeletonFailsAtItsStagesFirstCheckWithItsHint) {
         << r.out;
 }
 
+// The real step N passes the core checks of stages 1 to N, as a learner's step N must: what
+// the earlier stages taught still holds in it.
+TEST_P(Learn, TheRealStepPassesTheChecksOfStages1ToN) {
+    const int n = GetParam();
+    const char* const steps[] = {
+        "", "step01_uts", "step02_user", "step03_mount", "step04_rootfs", "step05_network"};
+    std::string filter;
+    for (int stage = 1; stage <= n; ++stage)
+        filter += (stage > 1 ? ":" : "") + std::string("Core/Stage") + std::to_string(stage) + ".*";
+    const result r =
+        run("/usr/bin/env",
+            {"NSP_PROGRAM=" + build_bin(steps[n]), "NSP_PROGRAM_STEP=" + std::to_string(n),
+             NSP_CORE_TEST, "--gtest_filter=" + filter},
+            {.timeout = std::chrono::seconds(240)});
+    EXPECT_EQ(r.exit_status, 0) << r.out << r.err;
+    EXPECT_EQ(r.out.find("[  FAILED  ]"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("[  SKIPPED ]"), std::string::npos) << r.out;
+    // Stage 1 once, each later stage as root and as uid 65534.
+    const int checks[] = {0, 4, 5, 4, 4, 3};
+    int expected = 0;
+    for (int stage = 1; stage <= n; ++stage)
+        expected += checks[stage] * (stage == 1 ? 1 : 2);
+    EXPECT_NE(r.out.find("[  PASSED  ] " + std::to_string(expected) + " test"), std::string::npos)
+        << r.out;
+}
+
 // The skeleton is the listing with step N's regions as TODOs naming chapter N, and no other
 // step's markers left; `learn` never overwrites a learner's file.
 TEST_P(Learn, TheSkeletonIsTheListingWithItsStepsRegionsAsTodos) {
