@@ -81,10 +81,7 @@ class Stage : public ::testing::TestWithParam<as> {
     }
 
     // Says what this check asks, for the check printer and the failure.
-    void asks(const std::string& what) {
-        what_ = what;
-        RecordProperty("check", what);
-    }
+    void asks(const std::string& what) { RecordProperty("check", what); }
 
     // The program's argv before the command: the options its step takes.
     std::vector<std::string> options() const {
@@ -138,7 +135,6 @@ class Stage : public ::testing::TestWithParam<as> {
     }
 
     std::string rootfs() const { return copy->rootfs(GetParam()); }
-    int stage() const { return stage_; }
     std::shared_ptr<installation> copy = installation::get();
 
   private:
@@ -190,7 +186,7 @@ class Stage : public ::testing::TestWithParam<as> {
     }
 
     int stage_;
-    std::string program_, ran_, what_;
+    std::string program_, ran_;
 };
 
 // `text` with each line's leading blanks gone and the others made one space.
