@@ -7,6 +7,11 @@
 #   ./run.sh build     install what is missing and build
 #   ./run.sh setup     only install the Debian packages the project needs
 #   ./run.sh packages  print the package names setup would ask apt for on this machine
+# Build it yourself (the chapters' "Build it yourself" sections):
+#   ./run.sh learn N [DIR]
+#                      write step N's skeleton, DIR/step0N.cpp (DIR: learn/, which git ignores)
+#   ./run.sh check N FILE
+#                      build FILE and run the core checks of stages 1..N against it
 # Hardening (CI runs all of these after `test`):
 #   ./run.sh sanitize  the test suites again, built with AddressSanitizer + UBSan (build-asan/)
 #   ./run.sh tidy      clang-tidy over common/ and the steps; fails on any warning
@@ -24,6 +29,8 @@
 #                      hand the tree at PATH to the containers root runs, so that their root
 #                      owns it (build/rootfs is handed over when root builds it)
 set -eu
+# Where run.sh was started: learn's DIR and check's FILE are relative to it.
+caller_dir=$(pwd)
 cd "$(dirname "$0")"
 
 # The version apt would install for package $1, or nothing when apt offers none.
@@ -147,6 +154,59 @@ bench() {
     build/tests/bench/nsp_bench "$@"
 }
 
+# ./run.sh learn N [DIR]: step N's plain listing (step0N_*/plain.cpp) with the regions marked
+# "// [N] what (chapter N §S)" ... "// [/N]" replaced by "// TODO: what (chapter N §S)"; the
+# other steps' markers become plain comments. Generated each time, never kept as a copy.
+learn() {
+    case ${1:-} in [1-5]) ;; *) echo "usage: ./run.sh learn N [DIR]   (N: 1-5)" >&2; exit 2 ;; esac
+    # $shown: the file as the caller would name it.
+    if [ $# -ge 2 ]; then
+        shown=$2/step0$1.cpp
+        case $2 in /*) dir=$2 ;; *) dir=$caller_dir/$2 ;; esac
+    else
+        dir=learn
+        shown=learn/step0$1.cpp
+        [ "$caller_dir" -ef . ] || shown=$(pwd)/$shown
+    fi
+    file=$dir/step0$1.cpp
+    if [ -e "$file" ]; then
+        echo "run.sh: $shown exists, not overwritten (move it away to start again)" >&2
+        exit 1
+    fi
+    mkdir -p "$dir"
+    awk -v n="$1" '
+        match($0, /^ *\/\/ \[[1-5]\] /) {
+            indent = substr($0, 1, index($0, "/") - 1)
+            step = substr($0, RLENGTH - 2, 1)
+            what = substr($0, RLENGTH + 1)
+            if (step == n) { print indent "// TODO: " what; todo = 1; said = 0 }
+            else print indent "// " what
+            next
+        }
+        /^ *\/\/ \[\/[1-5]\]$/ { todo = 0; next }
+        todo && !said && /^ *\/\// { print; next }
+        todo { said = 1; next }
+        { print }' step0"$1"_*/plain.cpp >"$file"
+    echo "run.sh: wrote $shown: step $1 with $(grep -c 'TODO:' "$file") TODOs;" \
+        "check it with ./run.sh check $1 $shown"
+}
+
+# ./run.sh check N FILE: FILE built with this build's compiler and warnings, then the core
+# checks of stages 1..N (tests/core_test.cpp) against it, stopping at the first failure.
+check() {
+    case ${1:-} in [1-5]) ;; *) echo "usage: ./run.sh check N FILE   (N: 1-5)" >&2; exit 2 ;; esac
+    [ $# -eq 2 ] || { echo "usage: ./run.sh check N FILE   (N: 1-5)" >&2; exit 2; }
+    configured_here build
+    if [ -f build/CMakeCache.txt ]; then
+        cmake --build build -j"$(nproc)" --target core_test >/dev/null
+    else
+        build core_test >/dev/null
+    fi
+    checks=$(pwd)/build/tests/core_test
+    cd "$caller_dir"
+    exec "$checks" --check "$1" "$2"
+}
+
 # A checkout copied (cp -a) or moved brings along a build directory whose CMake cache names
 # the old place: CMake refuses it ("The current CMakeCache.txt directory ... is different"),
 # and its objects were built from the old sources. So when build dir $1 was configured for
@@ -163,7 +223,7 @@ configured_here() {
 
 # What a learner runs from build/bin: the demo and own-rootfs build these (and the demo the
 # rootfs), not the tests.
-runtimes="step01_uts step02_user step03_mount step04_rootfs step05_network netsetgo own-rootfs"
+runtimes="step01_uts step02_user step03_mount step04_rootfs step05_network netsetgo own-rootfs enter"
 
 # Installs what is missing, configures build/ and builds the targets $@ (every one without).
 build() {
@@ -182,6 +242,14 @@ packages)
     bench_packages | tr ' ' '\n'
     ;;
 build) build ;;
+learn)
+    shift
+    learn "$@"
+    ;;
+check)
+    shift
+    check "$@"
+    ;;
 demo)
     # shellcheck disable=SC2086 # one word per target
     build $runtimes rootfs
@@ -247,7 +315,8 @@ own-rootfs)
     ;;
 *)
     echo "usage: ./run.sh demo|test|build|setup|packages|sanitize|tidy|fuzz [SECONDS]|soak|bench|" \
-        "clang|distro [debian13|debian12]|realroot|own-rootfs PATH|bench [--against REF]" >&2
+        "clang|distro [debian13|debian12]|realroot|own-rootfs PATH|bench [--against REF]|" \
+        "learn N [DIR]|check N FILE" >&2
     exit 2
     ;;
 esac

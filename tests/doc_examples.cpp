@@ -180,6 +180,9 @@ learner_checkout::learner_checkout() {
     fs::copy(NSP_BIN_DIR, checkout_ / "build" / "bin", fs::copy_options::recursive);
     fs::copy(NSP_ROOTFS_DIR, checkout_ / "build" / "rootfs",
              fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+    // What `./run.sh check` runs, as a build leaves it (the chapters' "Build it yourself").
+    fs::create_directories(checkout_ / "build" / "tests");
+    fs::copy(NSP_CORE_TEST, checkout_ / "build" / "tests" / "core_test");
     if (running_as_root()) {
         const result handed = run((checkout_ / "build/bin/own-rootfs").string(),
                                   {(checkout_ / "build/rootfs").string()});
