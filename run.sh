@@ -199,7 +199,7 @@ check() {
     configured_here build
     if [ -f build/CMakeCache.txt ]; then
         cmake --build build -j"$(nproc)" --target core_test >/dev/null
-    else
+    elif [ ! -x build/tests/core_test ]; then
         build core_test >/dev/null
     fi
     checks=$(pwd)/build/tests/core_test
