@@ -21,7 +21,7 @@ std::string hex(const unsigned char* data, size_t length) {
     std::string text;
     char digits[3];
     for (size_t i = 0; i < length; ++i) {
-        std::snprintf(digits, sizeof digits, "%02x", data[i]);
+        (void)std::snprintf(digits, sizeof digits, "%02x", data[i]);
         text += digits;
     }
     return text;
@@ -72,8 +72,9 @@ std::string fsid_of(int fd, const std::string& path) {
     struct statfs filesystem {};
     if (::fstatfs(fd, &filesystem) != 0) throw_errno("statfs " + path);
     char text[20];
-    std::snprintf(text, sizeof text, "%08x:%08x", static_cast<unsigned>(filesystem.f_fsid.__val[0]),
-                  static_cast<unsigned>(filesystem.f_fsid.__val[1]));
+    (void)std::snprintf(text, sizeof text, "%08x:%08x",
+                        static_cast<unsigned>(filesystem.f_fsid.__val[0]),
+                        static_cast<unsigned>(filesystem.f_fsid.__val[1]));
     return text;
 }
 

@@ -159,7 +159,7 @@ registry registry::open(const range_pool& pool, lock how, const std::string& dir
     }
     if (::flock(fd.get(), how == lock::exclusive ? LOCK_EX : LOCK_SH) != 0)
         throw_errno("lock " + directory);
-    return registry(pool, directory, std::move(fd));
+    return {pool, directory, std::move(fd)};
 }
 
 std::optional<registry::record> registry::read(unsigned index) const {

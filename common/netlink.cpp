@@ -103,8 +103,8 @@ nl_addr_ptr ipv4_address(uint32_t address, int prefix_length) {
 
 std::string mac_text(const mac_address& address) {
     char text[sizeof "00:00:00:00:00:00"];
-    std::snprintf(text, sizeof text, "%02x:%02x:%02x:%02x:%02x:%02x", address[0], address[1],
-                  address[2], address[3], address[4], address[5]);
+    (void)std::snprintf(text, sizeof text, "%02x:%02x:%02x:%02x:%02x:%02x", address[0], address[1],
+                        address[2], address[3], address[4], address[5]);
     return text;
 }
 

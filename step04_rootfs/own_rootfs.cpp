@@ -144,8 +144,9 @@ class shifter {
         while (const dirent* entry = ::readdir(dir)) {
             const std::string child = entry->d_name;
             if (child == "." || child == "..") continue;
-            visit(::dirfd(dir), child, relative.empty() ? child : relative + "/" + child,
-                  path + "/" + child);
+            visit(::dirfd(dir), child,
+                  relative.empty() ? child : std::string(relative).append("/").append(child),
+                  std::string(path).append("/").append(child));
         }
     }
 

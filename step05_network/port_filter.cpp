@@ -30,9 +30,8 @@ netlink::mac_address mac_of_lease(uint32_t address) {
 
 std::vector<sock_filter> port_filter(const netlink::mac_address& mac, uint32_t address) {
     // The MAC as the program loads it: a word, then a half-word, in host order.
-    const uint32_t mac_head =
-        static_cast<uint32_t>(mac[0] << 24 | mac[1] << 16 | mac[2] << 8 | mac[3]);
-    const uint32_t mac_tail = static_cast<uint32_t>(mac[4] << 8 | mac[5]);
+    const auto mac_head = static_cast<uint32_t>(mac[0] << 24 | mac[1] << 16 | mac[2] << 8 | mac[3]);
+    const auto mac_tail = static_cast<uint32_t>(mac[4] << 8 | mac[5]);
     std::vector<sock_filter> program;
     const auto load = [&](uint16_t how, uint32_t offset) {
         program.push_back(BPF_STMT(BPF_LD | how, offset));

@@ -232,21 +232,9 @@ TEST_P(Enter, OnATerminalTheEnteredShellCannotTypeIntoItsUsersShell) {
     ASSERT_EQ(container.read_line(), "started");
     const std::string marker = "/tmp/nsp-enter-typed-" + name;
     const std::string tiocsti = step_name() >= "step04" ? "/bin/tiocsti" : copy->bin("tiocsti");
-    terminal screen("/bin/bash", {"--norc", "--noprofile", "-i"}, {.user = who()});
-    screen.type("unset HISTFILE; PS1='host''$ '\n");
-    ASSERT_TRUE(screen.wait_for("host$ ")) << screen.screen();
-    screen.type(copy->bin("enter") + " " + name + " " + tiocsti + " 'touch " + marker + "'\n");
-    ASSERT_TRUE(screen.wait_for("pushed ")) << screen.screen();
-    ASSERT_TRUE(screen.wait_for("host$ ")) << screen.screen();
-    // Whatever was pushed into the user's terminal is read before this line.
-    screen.type("echo checked\n");
-    EXPECT_TRUE(screen.wait_for("checked\r\n")) << screen.screen();
-    screen.type("exit\n");
-    screen.finish();
-    EXPECT_FALSE(std::filesystem::exists(marker))
-        << "the user's shell ran what the entered process typed:\n"
-        << screen.screen();
-    std::filesystem::remove(marker);
+    expect_nothing_typed_into_the_shell(
+        copy->bin("enter") + " " + name + " " + tiocsti + " 'touch " + marker + "'", marker,
+        {.user = who()});
 }
 
 std::string case_name(const ::testing::TestParamInfo<std::tuple<std::string, as>>& info) {

@@ -269,6 +269,25 @@ result terminal::finish(std::chrono::milliseconds timeout) {
 
 result sh(const std::string& command) { return run("/bin/sh", {"-c", command}); }
 
+void expect_nothing_typed_into_the_shell(const std::string& command_line, const std::string& marker,
+                                         const run_options& options) {
+    terminal screen("/bin/bash", {"--norc", "--noprofile", "-i"}, options);
+    screen.type("unset HISTFILE; PS1='host''$ '\n");
+    ASSERT_TRUE(screen.wait_for("host$ ")) << screen.screen();
+    screen.type(command_line + "\n");
+    ASSERT_TRUE(screen.wait_for("pushed ")) << screen.screen();
+    ASSERT_TRUE(screen.wait_for("host$ ")) << screen.screen();
+    // Whatever was pushed into the shell's terminal is read before this line.
+    screen.type("echo checked\n");
+    EXPECT_TRUE(screen.wait_for("checked\r\n")) << screen.screen();
+    screen.type("exit\n");
+    screen.finish();
+    EXPECT_FALSE(std::filesystem::exists(marker))
+        << "the shell ran what was typed into its terminal from inside the container:\n"
+        << screen.screen();
+    std::filesystem::remove(marker);
+}
+
 namespace {
 
 // The files of the checkout as git sees them: tracked (minus deleted ones) and untracked but

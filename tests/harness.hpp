@@ -97,6 +97,12 @@ class terminal {
     int status_ = 0;
 };
 
+// The TIOCSTI attack (chapter 6 §2): an interactive bash on a terminal of its own, as `options`
+// say, runs `command_line`, whose program pushes `touch MARKER` into its terminal with TIOCSTI
+// and prints "pushed"; the test fails if that bash ever ran what was pushed (`marker` exists).
+void expect_nothing_typed_into_the_shell(const std::string& command_line, const std::string& marker,
+                                         const run_options& options);
+
 // A shell command run as root on the host (for set-up and checks): /bin/sh -c `command`.
 result sh(const std::string& command);
 

@@ -211,21 +211,8 @@ TEST_P(OnATerminal, TheContainerCannotTypeIntoItsUsersShell) {
     std::string marker = "/tmp" + cat_marker + "-typed";
     std::replace(marker.begin() + 5, marker.end(), '/', '-');
     const std::string tiocsti = this_step.needs_rootfs ? "/bin/tiocsti" : copy->bin("tiocsti");
-    terminal screen("/bin/bash", {"--norc", "--noprofile", "-i"}, options());
-    screen.type("unset HISTFILE; PS1='host''$ '\n");
-    ASSERT_TRUE(screen.wait_for("host$ ")) << screen.screen();
-    screen.type(step_line() + " " + tiocsti + " 'touch " + marker + "'\n");
-    ASSERT_TRUE(screen.wait_for("pushed ")) << screen.screen();
-    ASSERT_TRUE(screen.wait_for("host$ ")) << screen.screen();
-    // Whatever was pushed into the host's terminal is read before this line.
-    screen.type("echo checked\n");
-    EXPECT_TRUE(screen.wait_for("checked\r\n")) << screen.screen();
-    screen.type("exit\n");
-    screen.finish();
-    EXPECT_FALSE(std::filesystem::exists(marker))
-        << "the host shell ran what the container typed:\n"
-        << screen.screen();
-    std::filesystem::remove(marker);
+    expect_nothing_typed_into_the_shell(step_line() + " " + tiocsti + " 'touch " + marker + "'",
+                                        marker, options());
 }
 
 // The terminal has a name inside. Steps 4 and 5 have their own /dev, where it is bound on
