@@ -32,7 +32,6 @@ class Enter : public ::testing::TestWithParam<std::tuple<std::string, as>> {
     }
     const std::string& step_name() const { return std::get<0>(GetParam()); }
     as who() const { return std::get<1>(GetParam()); }
-    bool has_pid_namespace() const { return step_name() != "step02_user"; }
 
     // Runs `script` with $STEP (the step as the parameter says, with its rootfs), $ENTER
     // (enter, as the same user), $VIEW, and `start NAME [COMMAND]`, which starts a container
@@ -72,6 +71,12 @@ std::vector<std::string> lines_after(const std::string& out, const std::string& 
     return found;
 }
 
+// What only some steps have: a PID namespace (steps 3-5), a veth (step 5), a network
+// namespace that root made for the step (root only): instantiated for those alone.
+class EnterAPidNamespace : public Enter {};
+class EnterStep05 : public Enter {};
+class EnterAsRoot : public Enter {};
+
 TEST_P(Enter, SeesTheContainersHostnameRootIdsAndNamespaces) {
     const result r = script(
         "start c$$\n"
@@ -88,8 +93,7 @@ TEST_P(Enter, SeesTheContainersHostnameRootIdsAndNamespaces) {
     EXPECT_EQ(container[3], "0") << "gid";
 }
 
-TEST_P(Enter, SeesThePid1OfTheContainer) {
-    if (!has_pid_namespace()) GTEST_SKIP() << "step 2 has no PID namespace: PID 1 is the host's";
+TEST_P(EnterAPidNamespace, SeesThePid1OfTheContainer) {
     const result r = script(
         "start c$$ 'true'\n"
         "$ENTER c$$ cat /proc/1/cmdline 3>&- 4>&- | tr '\\0' ' '\n"
@@ -113,8 +117,7 @@ TEST_P(Enter, IsSeenByPsInside) {
         << r.out << r.err;
 }
 
-TEST_P(Enter, Step05SeesVeth1sAddress) {
-    if (step_name() != "step05_network") GTEST_SKIP() << "only step 5 has a veth";
+TEST_P(EnterStep05, SeesVeth1sAddress) {
     const result r = script(
         "start c$$ 'true'\n"
         "$ENTER c$$ ip -4 -o addr show veth1 3>&- 4>&-\n"
@@ -125,8 +128,7 @@ TEST_P(Enter, Step05SeesVeth1sAddress) {
 
 // A step started in a network namespace made for it (as the chapters start step 5's) has one
 // its user namespace does not own: root joins it before leaving its host capabilities behind.
-TEST_P(Enter, JoinsTheNetworkNamespaceTheStepWasStartedIn) {
-    if (who() != as::root) GTEST_SKIP() << "only root may join a network namespace root made";
+TEST_P(EnterAsRoot, JoinsTheNetworkNamespaceTheStepWasStartedIn) {
     const result r = script(
         "STEP=\"unshare --net $STEP\"; start c$$ 'true'\n"
         "readlink /proc/$C/ns/net\n"
@@ -166,9 +168,7 @@ TEST_P(Enter, TraceShowsEachSetnsWithTheNamespaceBeforeAndAfter) {
 
 // The shell entered is in the container's PID namespace: when its PID 1 dies, the kernel
 // ends every process there, and enter ends with the shell's status, leaving nothing behind.
-TEST_P(Enter, KillOfTheContainerEndsTheEnteredShell) {
-    if (!has_pid_namespace())
-        GTEST_SKIP() << "step 2 has no PID namespace: nothing ends with its PID 1";
+TEST_P(EnterAPidNamespace, KillOfTheContainerEndsTheEnteredShell) {
     const result r = script(
         "start c$$ 'true'\n"
         "$ENTER c$$ /bin/sh -c 'echo entered; read line' <$HOLD >&3 4>&- &\n"
@@ -245,6 +245,22 @@ INSTANTIATE_TEST_SUITE_P(Steps, Enter,
                          ::testing::Combine(::testing::Values("step02_user", "step03_mount",
                                                               "step04_rootfs", "step05_network"),
                                             ::testing::Values(as::root, as::rootless)),
+                         case_name);
+// Step 2 has no PID namespace: its PID 1 is the host's, and nothing ends with it.
+INSTANTIATE_TEST_SUITE_P(Steps, EnterAPidNamespace,
+                         ::testing::Combine(::testing::Values("step03_mount", "step04_rootfs",
+                                                              "step05_network"),
+                                            ::testing::Values(as::root, as::rootless)),
+                         case_name);
+INSTANTIATE_TEST_SUITE_P(Steps, EnterStep05,
+                         ::testing::Combine(::testing::Values("step05_network"),
+                                            ::testing::Values(as::root, as::rootless)),
+                         case_name);
+// Only root may join a network namespace that root made.
+INSTANTIATE_TEST_SUITE_P(Steps, EnterAsRoot,
+                         ::testing::Combine(::testing::Values("step02_user", "step03_mount",
+                                                              "step04_rootfs", "step05_network"),
+                                            ::testing::Values(as::root)),
                          case_name);
 
 // Two unprivileged users made by the test: the second may neither enter nor see the first's
