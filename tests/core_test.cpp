@@ -506,7 +506,10 @@ class check_printer : public ::testing::EmptyTestEventListener {
             if (outcome.GetTestPartResult(i).failed()) {
                 std::string message = outcome.GetTestPartResult(i).message();
                 if (message.starts_with("Failed\n")) message.erase(0, 7);
-                std::cout << message << "\n";
+                // GoogleTest 1.15 (Debian 13) ends a message with its own newline; 1.12 does not.
+                while (message.ends_with('\n'))
+                    message.pop_back();
+                if (!message.empty()) std::cout << message << "\n";
             }
         stopped_ = true;
     }
