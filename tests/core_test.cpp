@@ -525,8 +525,9 @@ std::string build(const fs::path& file, int step, const fs::path& dir) {
     const std::string command = std::string(NSP_CXX_COMPILER) +
                                 " -std=c++20 -Wall -Wextra -Werror -o " +
                                 shell_word(program.string()) + " " + shell_word(file.string());
-    std::cout << "building " << file.string() << ": " << NSP_CXX_COMPILER_NAME
-              << " -std=c++20 -Wall -Wextra -Werror" << std::endl;
+    // The compiler is not named: it is the build's (c++, or clang++ in build-clang).
+    std::cout << "building " << file.string()
+              << " with the build's C++ compiler: -std=c++20 -Wall -Wextra -Werror" << std::endl;
     if (std::system(command.c_str()) != 0) return "";
     return program.string();
 }
