@@ -1,8 +1,11 @@
 // Unit tests for common/: exit-status mapping, the hint table, the pipes, the command line,
-// the registry of uid ranges.
+// the registry of uid ranges; and the test harness's timeout.
 #include <fcntl.h>
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +16,7 @@
 #include <system_error>
 
 #include "error.hpp"
+#include "harness.hpp"
 #include "hints.hpp"
 #include "id_ranges.hpp"
 #include "options.hpp"
@@ -526,4 +530,23 @@ TEST_F(Registry, ACopyWhoseOriginalIsGoneGetsItsOwnersRangeBack) {
     fs::remove(dir_ / "second");
     const nsp::unique_fd copied = tree("copied");
     EXPECT_EQ(open_pool().hand_over(copied.get(), (dir_ / "copied").string(), 2u), 2u);
+}
+
+// A test that hangs fails, and the harness ends the program with what it left running in the
+// background, so that a failed run leaves no process behind to hold ctest's pipes.
+TEST(Harness, ATimeoutEndsTheProgramAndWhatItLeftBehind) {
+    int leftover = -1;
+    EXPECT_NONFATAL_FAILURE(
+        {
+            nsp::test::running shell("/bin/sh", {"-c", "sleep 600 & echo $!; exec sleep 600"},
+                                     {.timeout = std::chrono::seconds(1)});
+            leftover = static_cast<int>(::syscall(SYS_pidfd_open, std::stoi(shell.read_line()), 0));
+            shell.finish();
+        },
+        "did not finish within 1 s");
+    ASSERT_GE(leftover, 0) << "pidfd_open of the background sleep";
+    // A pidfd turns readable when its process ends; the 10 s bound only ends a failing test.
+    pollfd ended{.fd = leftover, .events = POLLIN, .revents = 0};
+    EXPECT_EQ(::poll(&ended, 1, 10000), 1) << "the background sleep outlived the timeout";
+    ::close(leftover);
 }

@@ -48,11 +48,13 @@ std::vector<std::string> command_for(const std::string& program,
 // test would see the test's pipes and ctest's log file, and, say, the go-ahead pipe that
 // --trace prints would not be pipe2([3, 4]) as on a reader's terminal. Runs in the child
 // after stdio is in place; close-on-exec keeps Boost's own error pipe working until execve.
-struct only_stdio {
+// It also starts a process group of its own, so that a timeout can end what the program
+// left behind (a shell's background jobs) along with the program.
+struct only_stdio_own_group {
     template <class Launcher>
     boost::system::error_code on_exec_setup(Launcher&, const bp::filesystem::path&,
                                             const char* const*&) {
-        if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+        if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0 || ::setpgid(0, 0) != 0)
             return {errno, boost::system::system_category()};
         return {};
     }
@@ -81,7 +83,7 @@ running::running(const std::string& program, const std::vector<std::string>& arg
     // The tests run from a directory uid 65534 may not enter; start where anyone can.
     state_->process = std::make_unique<bp::process>(
         state_->context, executable, argv, bp::process_stdio{state_->in, state_->out, state_->err},
-        bp::process_start_dir{"/"}, only_stdio{});
+        bp::process_start_dir{"/"}, only_stdio_own_group{});
     boost::system::error_code ignored;
     asio::write(state_->in, asio::buffer(options.input), ignored);
     state_->in.close(ignored);
@@ -125,11 +127,14 @@ result running::finish() {
         exited = true;
         one_done();
     });
+    bool hung = false;  // still running at the timeout, not only its pipes still open
     timer.async_wait([&](boost::system::error_code error) {
         if (error) return;
         outcome.timed_out = true;
+        hung = !exited;
         boost::system::error_code ignored;
-        if (!exited) s.process->terminate(ignored);
+        ::kill(-s.process->id(), SIGKILL);
+        if (hung) s.process->terminate(ignored);
         s.out.close(ignored);
         s.err.close(ignored);
     });
@@ -138,7 +143,7 @@ result running::finish() {
         WIFSIGNALED(native_status) ? 128 + WTERMSIG(native_status) : WEXITSTATUS(native_status);
     // A hung process fails the test that ran it, whatever the test checks: the status would
     // otherwise be the harness's own kill (137), which reads like the program's.
-    if (outcome.timed_out && exited) {
+    if (outcome.timed_out && !hung) {
         ADD_FAILURE() << s.program << " exited, but its stdout/stderr stayed open for "
                       << s.timeout.count() << " s: a process it left behind holds them";
     } else if (outcome.timed_out) {

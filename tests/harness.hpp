@@ -36,8 +36,9 @@ struct run_options {
     std::chrono::seconds timeout{30};
 };
 
-// Runs `program` with `args`. The process is killed if it outlives options.timeout, and the
-// test fails then (a hang is a failure even where the test checks nothing else).
+// Runs `program` with `args`. The process, and what it left behind in its process group, is
+// killed if it outlives options.timeout, and the test fails then (a hang is a failure even
+// where the test checks nothing else).
 result run(const std::string& program, const std::vector<std::string>& args,
            const run_options& options = {});
 
