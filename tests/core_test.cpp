@@ -17,6 +17,7 @@
 #include <fstream>
 #include <iostream>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -69,7 +70,7 @@ class Stage : public ::testing::TestWithParam<as> {
             !(host_network_allowed() && netsetgo_installed_setuid()))
             GTEST_SKIP() << "a step 5 program needs netsetgo: as a plain user, install it setuid "
                             "root at "
-                         << installed_netsetgo << " (chapter 5 §4) and run ./run.sh check";
+                         << installed_netsetgo << " (chapter 5 §4), then run the check again";
         program_ = program_path();
     }
 
@@ -481,6 +482,7 @@ class check_printer : public ::testing::EmptyTestEventListener {
         const ::testing::TestResult& outcome = *test.result();
         const std::string suite = test.test_suite_name();  // Core/Stage3
         const std::string stage = "stage " + suite.substr(suite.size() - 1);
+        (outcome.Skipped() ? skipped : passed).insert(suite.back() - '0');
         if (outcome.Skipped()) {
             // Said once per stage and reason.
             std::string reason;
@@ -514,10 +516,22 @@ class check_printer : public ::testing::EmptyTestEventListener {
         stopped_ = true;
     }
 
+    // The stages some check of which was skipped, and those some check of which passed.
+    std::set<int> skipped, passed;
+
   private:
     bool stopped_ = false;
     std::string last_skip_;
 };
+
+// "stage 1", "stages 2 and 3", "stages 2, 3 and 5".
+std::string stages_named(const std::set<int>& stages) {
+    std::string text = stages.size() == 1 ? "stage " : "stages ";
+    size_t left = stages.size();
+    for (const int stage : stages)
+        text += std::to_string(stage) + (--left == 0 ? "" : left == 1 ? " and " : ", ");
+    return text;
+}
 
 // Builds `file` as the project builds its own code, into `dir`; returns the program's path.
 std::string build(const fs::path& file, int step, const fs::path& dir) {
@@ -564,7 +578,9 @@ int check(int step, const fs::path& file) {
     GTEST_FLAG_SET(fail_fast, true);
     ::testing::TestEventListeners& listeners = ::testing::UnitTest::GetInstance()->listeners();
     delete listeners.Release(listeners.default_result_printer());
-    listeners.Append(new check_printer);
+    auto* const printer = new check_printer;  // the listeners own it
+    listeners.Append(printer);
+    if (!running_as_root()) printer->skipped.insert(1);
     // One copy of the build for every check, not one per check.
     std::shared_ptr<installation> copy;
     try {
@@ -581,7 +597,20 @@ int check(int step, const fs::path& file) {
         std::cout << "check " << step << ": fix the first failure, then run the check again\n";
         return 1;
     }
-    std::cout << "check " << step << ": every check of stages 1-" << step << " passed\n";
+    if (printer->skipped.empty()) {
+        std::cout << "check " << step << ": every check of stages 1-" << step << " passed\n";
+        return 0;
+    }
+    // A skipped stage is not a pass: the summary says what was checked and what was not.
+    if (printer->passed.empty()) {
+        std::cout << "check " << step
+                  << ": nothing was checked here: " << stages_named(printer->skipped)
+                  << " skipped, for the reasons above\n";
+        return 2;
+    }
+    std::cout << "check " << step << ": every check that ran passed ("
+              << stages_named(printer->passed) << "); checks of " << stages_named(printer->skipped)
+              << " were skipped, for the reasons above\n";
     return 0;
 }
 
