@@ -1,6 +1,6 @@
 // Fuzzes the command line every step shares (common/options.hpp), as step05 has it: --rootfs
-// and --netsetgo besides --help, --env and the command. The input is the argument list, words
-// separated by NUL bytes. --help and std::invalid_argument are the expected ways out: the
+// and --netsetgo besides --help, --env, --name and the command. The input is the argument list,
+// words separated by NUL bytes. --help and std::invalid_argument are the expected ways out: the
 // parser only parses (the step checks the rootfs).
 #include <cstdint>
 #include <stdexcept>
@@ -24,14 +24,14 @@ std::string describe(const nsp::options& options) {
                       nsp::fuzz::quoted(options.netsetgo) + "' env";
     for (const std::string& assignment : options.environment)
         out += " '" + nsp::fuzz::quoted(assignment) + "'";
-    out += " command";
+    out += " name '" + nsp::fuzz::quoted(options.name) + "' command";
     for (const std::string& word : options.command)
         out += " '" + nsp::fuzz::quoted(word) + "'";
     return out;
 }
 
-// The options as one would write them out in full: --rootfs=R --netsetgo=N --env=A... --
-// COMMAND...
+// The options as one would write them out in full: --rootfs=R --netsetgo=N --env=A...
+// --name=M -- COMMAND...
 // ("--name=" with nothing after it is an error in Boost, "--name ''" is not.)
 std::vector<std::string> canonical(const nsp::options& options) {
     std::vector<std::string> words = {"step05_network"};
@@ -44,6 +44,7 @@ std::vector<std::string> canonical(const nsp::options& options) {
     }
     for (const std::string& assignment : options.environment)
         words.push_back("--env=" + assignment);
+    if (!options.name.empty()) words.push_back("--name=" + options.name);
     words.push_back("--");
     words.insert(words.end(), options.command.begin(), options.command.end());
     return words;
@@ -75,6 +76,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             NSP_FUZZ_CHECK(parsed.command == std::vector(words.begin() + 1, words.end()), where);
         if (words.size() > 2 && words[1] == "--")
             NSP_FUZZ_CHECK(parsed.command == std::vector(words.begin() + 2, words.end()), where);
+
+        // A name is one `enter` accepts, and `enter` reads the same one back from the
+        // step's command line, as it does from /proc/PID/cmdline.
+        if (!parsed.name.empty()) nsp::check_container_name(parsed.name);
+        NSP_FUZZ_CHECK(nsp::arguments_of_a_step(words).name == parsed.name, where);
 
         // What was parsed, spelled out in full, parses to the same.
         const std::vector<std::string> canonical_words = canonical(parsed);
