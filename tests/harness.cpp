@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
+#include <utmp.h>
 
 #include <boost/asio.hpp>
 #include <boost/process/v2.hpp>
@@ -170,13 +171,21 @@ terminal::terminal(const std::string& program, const std::vector<std::string>& a
         pointers.push_back(const_cast<char*>(word.c_str()));
     pointers.push_back(nullptr);
     winsize size{.ws_row = 24, .ws_col = 80, .ws_xpixel = 0, .ws_ypixel = 0};
-    pid_ = forkpty(&master_, nullptr, nullptr, &size);
-    if (pid_ < 0) throw std::runtime_error("forkpty for " + program);
+    // forkpty(3) in two parts, to read the modes before the program can change them.
+    int user_end = -1;
+    if (openpty(&master_, &user_end, nullptr, nullptr, &size) != 0)
+        throw std::runtime_error("openpty for " + program);
+    first_modes_ = modes();
+    pid_ = fork();
+    if (pid_ < 0) throw std::runtime_error("fork for " + program);
     if (pid_ == 0) {
+        ::close(master_);
         // The tests run from a directory uid 65534 may not enter; start where anyone can.
-        if (chdir("/") == 0) execv(pointers[0], pointers.data());
+        if (login_tty(user_end) == 0 && chdir("/") == 0) execv(pointers[0], pointers.data());
         _exit(127);
     }
+    // The terminal hangs up when its last user closes it: only the program may hold it.
+    ::close(user_end);
     // A pidfd turns readable when the process ends: the waits below need no sleep.
     pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
     if (pidfd_ < 0) throw std::runtime_error("pidfd_open " + std::to_string(pid_));

@@ -78,6 +78,8 @@ class terminal {
     void resize(unsigned short rows, unsigned short columns);
     // The terminal's modes (termios) as they are now, to compare.
     std::string modes() const;
+    // Its modes as they were when it was opened, before the program could change them.
+    const std::string& first_modes() const { return first_modes_; }
     // Reads the screen until `text` appears after what earlier waits consumed, or the time
     // is up; returns whether it appeared.
     bool wait_for(const std::string& text,
@@ -92,7 +94,7 @@ class terminal {
     bool read_some(std::chrono::milliseconds timeout);
     pid_t pid_ = -1;
     int master_ = -1, pidfd_ = -1;
-    std::string screen_;
+    std::string first_modes_, screen_;
     size_t consumed_ = 0;
     bool ended_ = false, hung_up_ = false;
     int status_ = 0;

@@ -166,7 +166,8 @@ class NetsetgoAbuse : public ::testing::Test {
         return "NSG=" + copy->guarded_netsetgo() + "; NSG_UNGUARDED=" + copy->bin("netsetgo") +
                "; AS_USER=" + as(65534) + "; U1=" + std::to_string(u1) + "; AS_U1=" + as(u1) +
                "; U2=" + std::to_string(u2) + "; AS_U2=" + as(u2) +
-               "; ROGUE=" NSP_ROGUE_FRAMES "; BUSYBOX=" + copy->rootfs() +
+               "; ROGUE=" NSP_ROGUE_FRAMES "; SIGNAL_AT_LINE=" NSP_SIGNAL_AT_LINE "; BUSYBOX=" +
+               copy->rootfs() +
                "/bin/busybox; cd /\n"
                "started=; trap 'kill $started 2>/dev/null' EXIT\n"
                "inside() { pid=$1; shift; nsenter --target $pid --net \"$@\"; }\n"
@@ -180,12 +181,17 @@ class NetsetgoAbuse : public ::testing::Test {
                "do\n"
                "    sleep 0.01; done\n"
                "}\n"
-               // traced PID [CALLER...]: netsetgo --trace for PID in the background, its pid in
-               // $helper and its trace line by line on fd 5.
-               "traced() {\n"
-               "  target=$1; shift; fifo=/tmp/nsp-trace-$$; mkfifo $fifo\n"
-               "  \"$@\" $NSG --trace --pid $target 2>$fifo & helper=$!\n"
-               "  exec 5<$fifo; rm $fifo\n"
+               // stopped_at TEXT PID [CALLER...]: netsetgo --trace for PID in the background,
+               // stopped right after the first line of its trace that has TEXT, before its next
+               // system call (signal_at_line); $helper is what to wait for, $stopped the stopped
+               // netsetgo to continue (empty if it ended first), and the rest of its trace is on
+               // fd 5.
+               "stopped_at() {\n"
+               "  text=$1; target=$2; shift 2; fifo=/tmp/nsp-trace-$$; mkfifo $fifo\n"
+               "  $SIGNAL_AT_LINE STOP \"$text\" \"$@\" $NSG --trace --pid $target 2>$fifo &\n"
+               "  helper=$!; exec 5<$fifo; rm $fifo; stopped=\n"
+               "  while read -r line <&5; do case $line in 'signal_at_line: stopped '*)\n"
+               "    stopped=${line##* }; break;; esac; done\n"
                "}\n";
     }
     // Runs `calls` (one netsetgo call per line) in a fresh network namespace, between two
@@ -626,18 +632,15 @@ TEST_F(NetsetgoAbuse, AKilledRunLeavesNothingHalfMadeThatCarriesFrames) {
         "    tc filter show dev $p ingress | grep -q bpf || echo $p-unfiltered\n"
         "  done\n"
         "}\n"
-        // Run k is killed right after the k-th line of its trace, for k = 1, 2, ... until a
-        // run ends first: every stage of a run is met, however slow the machine (a sanitized
-        // build starts ten times slower).
+        // Run k is killed right after the k-th line of its trace, before its next system call
+        // (signal_at_line), for k = 1, 2, ... until a run ends first: every stage of a run is
+        // met, however slow or loaded the machine.
         "halfway=0; k=1; finished=\n"
         "while [ -z \"$finished\" ] && [ $k -lt 200 ]; do\n"
         "  ip link del brg0 2>/dev/null\n"
         "  container c $AS_U1\n"
-        "  traced $c $AS_U1\n"
-        "  i=0; while [ $i -lt $k ] && read -r line <&5; do i=$((i+1)); done\n"
-        "  kill -9 $helper 2>/dev/null; wait $helper; killed=$?\n"
-        "  cat <&5 >/dev/null; exec 5<&-\n"
-        "  [ $killed = 0 ] && finished=yes\n"
+        "  $SIGNAL_AT_LINE KILL +$k $AS_U1 $NSG --trace --pid $c 2>/dev/null; killed=$?\n"
+        "  [ $killed = 137 ] || finished=yes\n"
         // Killed after it had made something: the bridge, or the container's port.
         "  [ $killed = 137 ] && ip link show brg0 >/dev/null 2>&1 && halfway=$((halfway+1))\n"
         "  check; kill $c; k=$((k+1))\n"
@@ -654,34 +657,21 @@ TEST_F(NetsetgoAbuse, AKilledRunLeavesNothingHalfMadeThatCarriesFrames) {
 // deletes veth1 in their namespace (which frees veth-2) and lets a victim's netsetgo lease
 // veth-2, had their netsetgo, continued, delete the victim's veth-2 (or bring it up before it
 // was isolated). netsetgo now acts on its link's index only, and checks the link is still in
-// its caller's group. The attacker's netsetgo is stopped when its trace shows veth-2 made; the
-// stop must land before it is done at least once, or the test tested nothing.
+// its caller's group. The attacker's netsetgo is stopped right after its trace shows veth-2
+// made, before its next system call.
 TEST_F(NetsetgoAbuse, AUserCannotMakeTheirNetsetgoActOnAnothersLink) {
     const result r = in_fresh_network(
-        "hits=0\n"
-        "for round in 1 2 3 4 5 6 7 8 9 10; do\n"
-        "  ip link del brg0 2>/dev/null\n"
-        "  container attacker $AS_U1; container victim $AS_U2\n"
-        "  traced $attacker $AS_U1\n"
-        "  while read -r line <&5; do case $line in *'RTM_NEWLINK veth-2 type veth'*) "
-        "kill -STOP $helper; break;; esac; done\n"
-        "  if [ -e /proc/$helper ] && ! grep -q '^State:.Z' /proc/$helper/status; then\n"
-        "    hits=$((hits+1))\n"
-        "    inside $attacker ip link del veth1\n"
-        "    $AS_U2 $NSG --pid $victim; echo victim=$?\n"
-        "    kill -CONT $helper\n"
-        "    wait $helper\n"
-        "    ip -o link show veth-2 | grep -o 'state [A-Z]*'\n"
-        "    ip -d -o link show veth-2 | grep -o 'group [0-9]*' | sed \"s/$U2/victim/\"\n"
-        "    inside $victim $BUSYBOX ping -c 1 -W 5 10.10.10.1 >/dev/null && echo victim-pings\n"
-        "  fi\n"
-        "  wait $helper; cat <&5 >/dev/null; exec 5<&-\n"
-        "  kill $attacker $victim\n"
-        "  [ $hits -gt 0 ] && break\n"
-        "done\n"
-        "echo hits=$hits >&2\n"
-        "[ $hits -gt 0 ] && echo stopped-half-way\n");
-    EXPECT_EQ(r.out, "victim=0\nstate UP\ngroup victim\nvictim-pings\nstopped-half-way\n") << r.err;
+        "container attacker $AS_U1; container victim $AS_U2\n"
+        "stopped_at 'RTM_NEWLINK veth-2 type veth' $attacker $AS_U1\n"
+        "[ -n \"$stopped\" ] && echo stopped-half-way\n"
+        "inside $attacker ip link del veth1\n"
+        "$AS_U2 $NSG --pid $victim; echo victim=$?\n"
+        "kill -CONT $stopped\n"
+        "wait $helper; cat <&5 >/dev/null; exec 5<&-\n"
+        "ip -o link show veth-2 | grep -o 'state [A-Z]*'\n"
+        "ip -d -o link show veth-2 | grep -o 'group [0-9]*' | sed \"s/$U2/victim/\"\n"
+        "inside $victim $BUSYBOX ping -c 1 -W 5 10.10.10.1 >/dev/null && echo victim-pings\n");
+    EXPECT_EQ(r.out, "stopped-half-way\nvictim=0\nstate UP\ngroup victim\nvictim-pings\n") << r.err;
 }
 
 // Nine at once for one user whose limit is eight: exactly eight get a lease, and the ninth

@@ -16,7 +16,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <iterator>
 #include <map>
 #include <set>
@@ -24,6 +23,7 @@
 #include <string>
 
 #include "harness.hpp"
+#include "traced.hpp"
 
 using namespace nsp::test;
 namespace fs = std::filesystem;
@@ -306,44 +306,6 @@ std::string string_at(pid_t pid, unsigned long long address) {
     return text;
 }
 
-// Runs `program arg` under ptrace(2), stopped at the end of each system call that succeeded:
-// `after(call, pid)` (the call's number and arguments) runs while the program waits, so that
-// what a test does then lands right after that call and before the program's next one (the
-// windows of issue 26). Returns the exit status.
-int run_traced(const std::string& program, const std::string& arg,
-               const std::function<void(const __ptrace_syscall_info& call, pid_t pid)>& after) {
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        const int null = ::open("/dev/null", O_WRONLY);
-        ::dup2(null, STDOUT_FILENO);
-        ::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);
-        ::raise(SIGSTOP);
-        ::execl(program.c_str(), program.c_str(), arg.c_str(), nullptr);
-        ::_exit(127);
-    }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    ::ptrace(PTRACE_SETOPTIONS, pid, nullptr, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL);
-    int deliver = 0;
-    __ptrace_syscall_info entry{};
-    for (;;) {
-        ::ptrace(PTRACE_SYSCALL, pid, nullptr, deliver);
-        deliver = 0;
-        if (::waitpid(pid, &status, 0) != pid) return -1;
-        if (WIFEXITED(status)) return WEXITSTATUS(status);
-        if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-        if (WSTOPSIG(status) != (SIGTRAP | 0x80)) {
-            // The SIGTRAP after execve(2) is the tracer's; any other signal is the program's.
-            deliver = WSTOPSIG(status) == SIGTRAP ? 0 : WSTOPSIG(status);
-            continue;
-        }
-        __ptrace_syscall_info info{};
-        ::ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof info, &info);
-        if (info.op == PTRACE_SYSCALL_INFO_ENTRY) entry = info;
-        if (info.op == PTRACE_SYSCALL_INFO_EXIT && info.exit.is_error == 0) after(entry, pid);
-    }
-}
-
 // Issue 26, attack 1: while root hands the tree over, its owner swaps a set-user-ID file of its
 // own with a symlink to a host file, right after own-rootfs changed the file's owner and before
 // it restores its mode (own-rootfs is stopped there by ptrace; the swap is the attacker's, as
@@ -376,8 +338,9 @@ TEST(OwnRootfsAttack, ASymlinkSwappedInDuringTheWalkChangesNothingOutside) {
     swapper attacker(x);
     // After the chown of a set-user-ID file of x, its name is exchanged with its symlink's.
     const int status = run_traced(
-        copy->bin("own-rootfs"), tree.string(), [&](const __ptrace_syscall_info& call, pid_t pid) {
-            if (call.entry.nr != SYS_fchownat) return;
+        {copy->bin("own-rootfs"), tree.string()}, true,
+        [&](const __ptrace_syscall_info& call, pid_t pid) {
+            if (call.entry.nr != SYS_fchownat) return then::trace_on;
             // fchownat(fd, "", ..., AT_EMPTY_PATH), or fchownat(directory, name, ...) before.
             const auto& args = call.entry.args;
             const fs::path changed = (args[4] & AT_EMPTY_PATH) != 0
@@ -386,10 +349,11 @@ TEST(OwnRootfsAttack, ASymlinkSwappedInDuringTheWalkChangesNothingOutside) {
             struct stat chowned {};
             if (changed.parent_path() != x || ::lstat(changed.c_str(), &chowned) != 0 ||
                 !S_ISREG(chowned.st_mode))
-                return;
+                return then::trace_on;
             ++tries;
             landed += attacker.swap(
                 static_cast<unsigned>(std::stoul(changed.filename().string().substr(1))));
+            return then::trace_on;
         });
     ASSERT_EQ(status, 0);
     const std::string changed = changes(before, owners_and_modes(decoy));
@@ -499,8 +463,9 @@ TEST(RootfsRanges, EveryTreeGetsARangeOfItsOwnWhateverRunsAtOnce) {
         const fs::path b = make_tree(dir / ("b" + std::to_string(round)));
         std::unique_ptr<running> own_b, first, second;
         const int handed_a = run_traced(
-            copy->bin("own-rootfs"), a.string(), [&](const __ptrace_syscall_info& call, pid_t) {
-                if (own_b || !records(call)) return;
+            {copy->bin("own-rootfs"), a.string()}, true,
+            [&](const __ptrace_syscall_info& call, pid_t) {
+                if (own_b || !records(call)) return then::trace_on;
                 ++stopped;
                 own_b = std::make_unique<running>(copy->bin("own-rootfs"),
                                                   std::vector<std::string>{b.string()});
@@ -508,6 +473,7 @@ TEST(RootfsRanges, EveryTreeGetsARangeOfItsOwnWhateverRunsAtOnce) {
                 second = std::make_unique<running>(copy->bin("step04_rootfs"), first_run);
                 while (!ended_or_waiting_in(own_b->pid(), SYS_flock))
                     ::usleep(1000);
+                return then::trace_on;
             });
         ASSERT_EQ(handed_a, 0);
         ASSERT_TRUE(own_b) << "own-rootfs recorded no range";
