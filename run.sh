@@ -234,7 +234,13 @@ build() {
     cmake --build build -j"$(nproc)" "$@"
 }
 
+# The comment at the top of this file: what --help prints.
+usage() {
+    sed -n '2,/^set -eu$/{/^set -eu$/d;s/^# \{0,1\}//;p}' run.sh
+}
+
 case "${1:-}" in
+-h | --help | help) usage ;;
 setup) setup ;;
 packages)
     packages | tr ' ' '\n'
@@ -314,9 +320,8 @@ own-rootfs)
     build/bin/own-rootfs "$2"
     ;;
 *)
-    echo "usage: ./run.sh demo|test|build|setup|packages|sanitize|tidy|fuzz [SECONDS]|soak|bench|" \
-        "clang|distro [debian13|debian12]|realroot|own-rootfs PATH|bench [--against REF]|" \
-        "learn N [DIR]|check N FILE" >&2
+    if [ -n "${1:-}" ]; then echo "run.sh: no command '$1'" >&2; fi
+    usage >&2
     exit 2
     ;;
 esac

@@ -199,4 +199,37 @@ TEST_P(Learn, TheSkeletonIsTheListingWithItsStepsRegionsAsTodos) {
 INSTANTIATE_TEST_SUITE_P(Steps, Learn, ::testing::Values(1, 2, 3, 4, 5),
                          [](const auto& info) { return "step" + std::to_string(info.param); });
 
+// The learner's first command: `./run.sh --help` names every command run.sh has (each label of
+// its command `case`), and a command it does not have is named in the error, exit status 2.
+TEST(RunSh, HelpNamesEveryCommandAndAnUnknownOneIsAnError) {
+    const std::string script = read_file(source / "run.sh");
+    std::vector<std::string> commands;
+    bool in_commands = false;
+    for (const std::string& line : lines_of(script)) {
+        if (line == "case \"${1:-}\" in")
+            in_commands = true;
+        else if (line == "esac")
+            in_commands = false;
+        else if (in_commands && !line.empty() && line[0] != ' ' && line[0] != '*' && line[0] != '-')
+            commands.push_back(line.substr(0, line.find(')')));
+    }
+    ASSERT_GE(commands.size(), 10u) << "the command case of run.sh was not found";
+
+    const result help =
+        run("/bin/sh", {"-c", "cd \"$0\" && exec ./run.sh --help", source.string()});
+    EXPECT_EQ(help.exit_status, 0) << help.err;
+    EXPECT_EQ(help.err, "");
+    for (const std::string& command : commands)
+        EXPECT_NE(help.out.find("./run.sh " + command + " "), std::string::npos)
+            << "--help does not name " << command << ":\n"
+            << help.out;
+
+    const result unknown =
+        run("/bin/sh", {"-c", "cd \"$0\" && exec ./run.sh no-such-command", source.string()});
+    EXPECT_EQ(unknown.exit_status, 2);
+    EXPECT_EQ(unknown.out, "");
+    EXPECT_TRUE(unknown.err.starts_with("run.sh: no command 'no-such-command'\n" + help.out))
+        << unknown.err;
+}
+
 }  // namespace
