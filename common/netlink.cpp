@@ -9,6 +9,8 @@
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 #include <cstdio>
 #include <cstring>
@@ -88,6 +90,7 @@ link link_of(rtnl_link* object) {
                 type != nullptr ? type : "",
                 rtnl_link_get_master(object),
                 (rtnl_link_get_flags(object) & IFF_UP) != 0,
+                (rtnl_link_get_flags(object) & IFF_RUNNING) != 0,
                 rtnl_link_get_group(object)};
 }
 
@@ -169,6 +172,37 @@ std::optional<link> find_link(const socket& socket, int index) {
     if (error < 0) throw_nl(error, "look up link " + std::to_string(index));
     const link_ptr object(raw);
     return link_of(object.get());
+}
+
+link_events::link_events()
+    : fd_(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE)) {
+    if (!fd_) throw_errno("open a NETLINK_ROUTE socket for link events");
+    sockaddr_nl address{};
+    address.nl_family = AF_NETLINK;
+    address.nl_groups = RTMGRP_LINK;
+    if (::bind(fd_.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0)
+        throw_errno("listen to link events (RTMGRP_LINK)");
+}
+
+bool link_events::wait_until_running(const socket& socket, int index,
+                                     std::chrono::milliseconds limit) const {
+    using clock = std::chrono::steady_clock;
+    const clock::time_point deadline = clock::now() + limit;
+    for (;;) {
+        const std::optional<link> now = find_link(socket, index);
+        if (!now) throw_error(ENODEV, "wait for link " + std::to_string(index) + " to run");
+        if (now->running) return true;
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now());
+        if (left.count() <= 0) return false;
+        pollfd readable{fd_.get(), POLLIN, 0};
+        if (::poll(&readable, 1, static_cast<int>(left.count())) < 0 && errno != EINTR)
+            throw_errno("wait for link events");
+        // An event says only that some link changed: read them all (ENOBUFS: some were lost,
+        // which looking again makes up for), then look again.
+        char events[8192];
+        while (::recv(fd_.get(), events, sizeof events, 0) > 0 || errno == ENOBUFS) {
+        }
+    }
 }
 
 }  // namespace nsp::netlink

@@ -6,12 +6,14 @@
 #include <netlink/route/link.h>
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "fd.hpp"
 #include "ipv4_cidr.hpp"
 
 namespace nsp::netlink {
@@ -44,7 +46,25 @@ struct link {
     std::string type;  // "bridge", "veth", "" for plain devices such as lo
     int master;        // the bridge it is a port of, or 0
     bool up;
+    // Up, with its carrier on, and the operational state the kernel sets a moment later (its
+    // linkwatch work): only then does the link get its queue, and a bridge forward through it.
+    bool running;
     uint32_t group;  // the device group (IFLA_GROUP), 0 unless set
+};
+
+// The link changes (RTMGRP_LINK) of the network namespace current when it was made, from that
+// moment on: made before a change, it cannot miss what follows. Throws std::system_error.
+class link_events {
+  public:
+    link_events();
+    // Waits until link `index`, looked up through `socket` in the same namespace, is running:
+    // until then what is sent on it is dropped. Each event wakes it to look again; nothing is
+    // polled. Returns false if the link is not running after `limit`. Throws std::system_error
+    // (ENODEV: the link is gone).
+    bool wait_until_running(const socket& socket, int index, std::chrono::milliseconds limit) const;
+
+  private:
+    unique_fd fd_;
 };
 
 // An Ethernet address, in the order it goes on the wire.

@@ -1,5 +1,7 @@
 #include "configure.hpp"
 
+#include <chrono>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 
@@ -8,6 +10,7 @@
 #include "netlink.hpp"
 #include "netns.hpp"
 #include "port_filter.hpp"
+#include "trace.hpp"
 
 namespace nsp::netsetgo {
 
@@ -45,18 +48,45 @@ int ensure_bridge(const netlink::socket& host, const net::plan& plan) {
     return bridge->index;
 }
 
+// The container's end of the veth, and a socket and the link events of the container's
+// network namespace, which stay bound to it once netsetgo is back in its own.
+struct container_end {
+    netlink::socket socket;
+    netlink::link_events events;
+    int index = 0;
+};
+
 // In the container's network namespace: lo up, and its end of the veth with the address and
 // the default route via the bridge.
-void configure_container_end(const net::plan& plan, const target& target,
-                             const net::ipv4_cidr& address) {
+std::unique_ptr<container_end> configure_container_end(const net::plan& plan, const target& target,
+                                                       const net::ipv4_cidr& address) {
     const netns::in_network_namespace inside(target.netns.get());
-    const netlink::socket container;
-    netlink::set_up(container, netlink::loopback_index);
-    const std::optional<netlink::link> veth = netlink::find_link(container, plan.container_veth);
+    auto end = std::make_unique<container_end>();
+    netlink::set_up(end->socket, netlink::loopback_index);
+    const std::optional<netlink::link> veth = netlink::find_link(end->socket, plan.container_veth);
     if (!veth) throw_error(ENODEV, "find " + plan.container_veth + " in the container");
-    netlink::add_address(container, veth->index, address);
-    netlink::set_up(container, veth->index);
-    netlink::add_default_route(container, veth->index, plan.bridge.address);
+    end->index = veth->index;
+    netlink::add_address(end->socket, end->index, address);
+    netlink::set_up(end->socket, end->index);
+    netlink::add_default_route(end->socket, end->index, plan.bridge.address);
+    return end;
+}
+
+// The command starts as soon as netsetgo returns, so both ends must carry frames by then. A
+// link set up with its carrier on still drops what is sent on it, and a bridge forwards nothing
+// through it, until the kernel's linkwatch work has made its operational state up: a moment
+// later, and longer when other namespaces come and go (it waits for the same lock). That work
+// is due within a second, so the wait is bounded; past it, the command starts anyway.
+void wait_until_running(const netlink::socket& host, const netlink::link_events& host_events,
+                        const lease& taken, const container_end& container,
+                        const std::string& container_veth) {
+    constexpr std::chrono::milliseconds limit{2000};
+    const bool running =
+        host_events.wait_until_running(host, taken.index, limit) &&
+        container.events.wait_until_running(container.socket, container.index, limit);
+    if (trace::enabled())
+        trace::note(taken.host_veth + " and " + container_veth +
+                    (running ? " running (RTMGRP_LINK)" : " not running yet after 2 s: going on"));
 }
 
 }  // namespace
@@ -64,6 +94,7 @@ void configure_container_end(const net::plan& plan, const target& target,
 outcome configure(const net::plan& plan, const target& target, uid_t caller,
                   const lease_limit& limit) {
     const netlink::socket host;
+    const netlink::link_events host_events;
     const int bridge_index = ensure_bridge(host, plan);
     const lease taken = take_lease(host, plan, bridge_index, target, caller, limit);
     try {
@@ -75,9 +106,11 @@ outcome configure(const net::plan& plan, const target& target, uid_t caller,
             host, taken.index,
             port_filter(mac_of_lease(taken.address.address), taken.address.address));
         keep_ipv6_off(taken.host_veth);
-        configure_container_end(plan, target, taken.address);
+        const std::unique_ptr<container_end> container =
+            configure_container_end(plan, target, taken.address);
         check_still_ours(host, taken, caller);
         netlink::set_up(host, taken.index);
+        wait_until_running(host, host_events, taken, *container, plan.container_veth);
     } catch (...) {
         give_back(host, taken, caller);  // the container's end goes with it
         throw;

@@ -450,7 +450,7 @@ TEST_P(Stage5, Veth1IsUpWith10_10_10_2WhenTheCommandStarts) {
     asks("veth1 is up with inet 10.10.10.2/24 when the command starts");
     const result r =
         in_container({"/bin/sh", "-c", "ip -4 -o addr show veth1; ip -o link show veth1"});
-    const bool up = std::regex_search(r.out, std::regex("veth1[@:].*<[A-Z_,]*\\bUP\\b"));
+    const bool up = std::regex_search(r.out, std::regex("veth1[@:].*<[A-Z_,-]*\\bUP\\b"));
     if (r.exit_status != 0 || r.out.find("inet 10.10.10.2/24") == std::string::npos || !up)
         failed("veth1 with inet 10.10.10.2/24, and UP", r,
                "did the parent run netsetgo --pid with the child's pid, and wait for it to end "

@@ -2,15 +2,20 @@
 // Every run happens in a network namespace the test made; a refused call must leave that
 // namespace's links, addresses and routes exactly as they were.
 #include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
-
 #include <set>
+#include <system_error>
 #include <utility>
 
 #include "harness.hpp"
 #include "net_config.hpp"
+#include "netlink.hpp"
 #include "usernet.hpp"
 
 using namespace nsp::test;
@@ -142,6 +147,69 @@ TEST(Leases, HostVethNamesEncodeTheAddress) {
     EXPECT_FALSE(nsp::net::lease_of("veth", "veth1").has_value());
     EXPECT_FALSE(nsp::net::lease_of("veth", "vethx-2").has_value());
     EXPECT_FALSE(nsp::net::lease_of("veth", "veth-").has_value());
+}
+
+// netsetgo returns only once both ends of the veth run, since the command starts then: a link
+// that is up, with its carrier on, drops what is sent on it until the kernel's linkwatch work
+// has made it operational. The wait wakes on the link's events, and gives up at its limit.
+TEST(LinkEvents, AWaitForALinkToRunEndsWhenItRunsOrAtItsLimit) {
+    if (const std::string reason = cannot_run_as(as::root); !reason.empty()) GTEST_SKIP() << reason;
+    int report[2];
+    ASSERT_EQ(::pipe(report), 0);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        // In a network namespace of its own, which ends with it: the machine's is never touched.
+        ::close(report[0]);
+        std::string seen;
+        try {
+            using namespace std::chrono;
+            if (::unshare(CLONE_NEWNET) != 0)
+                throw std::system_error(errno, std::generic_category());
+            if (std::system(
+                    "ip link add nsp-a type veth peer name nsp-b && ip link set nsp-a up") != 0)
+                throw std::runtime_error("ip link add");
+            const nsp::netlink::socket links;
+            const nsp::netlink::link_events events;
+            const int a = nsp::netlink::find_link(links, "nsp-a")->index;
+            auto start = steady_clock::now();
+            const bool ran = events.wait_until_running(links, a, milliseconds(300));
+            seen += std::string("peer down: ") + (ran ? "running" : "not running") +
+                    (steady_clock::now() - start >= milliseconds(300) ? ", at the limit\n" : "\n");
+            if (std::system("(sleep 0.1; ip link set nsp-b up) &") != 0)
+                throw std::runtime_error("ip link set up");
+            start = steady_clock::now();
+            const bool ran_later = events.wait_until_running(links, a, seconds(20));
+            seen +=
+                std::string("peer up 0.1 s later: ") + (ran_later ? "running" : "not running") +
+                (steady_clock::now() - start < seconds(10) ? ", well before the limit\n" : "\n");
+            if (std::system("ip link delete nsp-a") != 0)
+                throw std::runtime_error("ip link delete");
+            try {
+                (void)events.wait_until_running(links, a, seconds(1));
+                seen += "deleted: no error\n";
+            } catch (const std::system_error& error) {
+                seen += std::string("deleted: ") +
+                        (error.code().value() == ENODEV ? "ENODEV" : error.what()) + "\n";
+            }
+        } catch (const std::exception& error) {
+            seen += std::string("error: ") + error.what() + "\n";
+        }
+        (void)!::write(report[1], seen.data(), seen.size());
+        ::_exit(0);
+    }
+    ::close(report[1]);
+    std::string seen;
+    char buffer[256];
+    for (ssize_t n; (n = ::read(report[0], buffer, sizeof buffer)) > 0;)
+        seen.append(buffer, n);
+    ::close(report[0]);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_EQ(seen,
+              "peer down: not running, at the limit\n"
+              "peer up 0.1 s later: running, well before the limit\n"
+              "deleted: ENODEV\n");
 }
 
 // The helper, run as the harness installs it: setuid root in a 0755 directory.

@@ -58,6 +58,15 @@ TEST_P(Step05, RootInsideSetsItsHostnameAndMountsATmpfs) {
     EXPECT_EQ(r.out, "x\nmounted\n0\n");
 }
 
+// Running, not just up, when the command starts: netsetgo waits for the kernel to make both ends
+// operational (until then `ip` says NO-CARRIER, and what is sent is dropped).
+TEST_P(Step05, Veth1RunsWhenTheCommandStarts) {
+    const result r = in_fresh_network("$STEP ip -o link show veth1");
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_NE(r.out.find("<BROADCAST,MULTICAST,UP,LOWER_UP"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("NO-CARRIER"), std::string::npos) << r.out;
+}
+
 TEST_P(Step05, LoopbackIsUpAndTheDefaultRouteGoesViaTheBridge) {
     const result r = in_fresh_network("echo 'ip link show lo; ip route' | $STEP");
     ASSERT_EQ(r.exit_status, 0) << r.err;
