@@ -76,14 +76,18 @@ std::unique_ptr<container_end> configure_container_end(const net::plan& plan, co
 // link set up with its carrier on still drops what is sent on it, and a bridge forwards nothing
 // through it, until the kernel's linkwatch work has made its operational state up: a moment
 // later, and longer when other namespaces come and go (it waits for the same lock). That work
-// is due within a second, so the wait is bounded; past it, the command starts anyway.
+// is due within a second, so the wait for both ends is bounded; past it, the command starts
+// anyway.
 void wait_until_running(const netlink::socket& host, const netlink::link_events& host_events,
                         const lease& taken, const container_end& container,
                         const std::string& container_veth) {
+    using clock = std::chrono::steady_clock;
     constexpr std::chrono::milliseconds limit{2000};
-    const bool running =
-        host_events.wait_until_running(host, taken.index, limit) &&
-        container.events.wait_until_running(container.socket, container.index, limit);
+    const clock::time_point deadline = clock::now() + limit;
+    const bool running = host_events.wait_until_running(host, taken.index, limit) &&
+                         container.events.wait_until_running(
+                             container.socket, container.index,
+                             std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()));
     if (trace::enabled())
         trace::note(taken.host_veth + " and " + container_veth +
                     (running ? " running (RTMGRP_LINK)" : " not running yet after 2 s: going on"));
