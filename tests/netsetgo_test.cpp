@@ -321,9 +321,10 @@ TEST_F(NetsetgoAbuse, Pid1IsRefused) {
     const result r = abuse(
         "unshare --net --pid --fork --kill-child sleep 600 & victim=$!\n"
         "$AS_USER $NSG --pid $victim; echo status=$?\n"
-        // Its PID 1 may not have armed --kill-child yet: kill it first, then unshare.
+        // unshare first: once its child is dead it would re-raise the signal and may complain on
+        // stderr. Then its PID 1, which may not have armed --kill-child yet.
         "until pid1=$(pgrep -P $victim); do sleep 0.01; done\n"
-        "kill -KILL $pid1 $victim; echo $victim >&2");
+        "kill -KILL $victim $pid1; echo $victim >&2");
     EXPECT_EQ(r.out, "status=2\nnetwork-unchanged\n");
     const std::vector<std::string> lines = lines_of(r.err);
     ASSERT_EQ(lines.size(), 2u) << r.err;
